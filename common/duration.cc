@@ -24,9 +24,8 @@ constexpr std::array<Unit, 7> kUnits = {{{"y", 365LL * 24 * 3600 * 1000},
                                          {"ms", 1}}};
 
 absl::Status Invalid(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(
-      StrCat("not a valid duration \"", text, "\": ", why,
-                   " (expected e.g. 500ms, 10s, 1m30s, 2h, 15d)"));
+  return absl::InvalidArgumentError(StrCat("not a valid duration \"", text, "\": ", why,
+                                           " (expected e.g. 500ms, 10s, 1m30s, 2h, 15d)"));
 }
 
 }  // namespace

@@ -32,10 +32,17 @@ class LogMessage {
   std::ostringstream stream_;
 };
 
-}  // namespace plumbline
+// Turns the streamed expression into void so PL_LOG works as an expression statement.
+struct LogVoidify {
+  void operator&(std::ostream&) {}
+};
 
 // PL_LOG(Info) << "listening on " << addr;   Levels: Debug, Info, Warn, Error.
-#define PL_LOG(level)                                                   \
-  if (!::plumbline::LogEnabled(::plumbline::LogLevel::k##level)) {      \
-  } else                                                                \
-    ::plumbline::LogMessage(::plumbline::LogLevel::k##level, __FILE__, __LINE__).stream()
+// Arguments are not evaluated when the level is disabled. Safe inside an unbraced if/else.
+#define PL_LOG(level)                                       \
+  !::plumbline::LogEnabled(::plumbline::LogLevel::k##level) \
+      ? (void)0                                             \
+      : ::plumbline::LogVoidify() &                         \
+            ::plumbline::LogMessage(::plumbline::LogLevel::k##level, __FILE__, __LINE__).stream()
+
+}  // namespace plumbline

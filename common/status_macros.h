@@ -5,12 +5,12 @@
 #include "absl/status/statusor.h"
 
 // Returns from the current function when `expr` (an absl::Status) is not OK.
-#define PL_RETURN_IF_ERROR(expr)                        \
-  do {                                                  \
-    ::absl::Status pl_status_macro_value = (expr);      \
-    if (!pl_status_macro_value.ok()) {                  \
-      return pl_status_macro_value;                     \
-    }                                                   \
+#define PL_RETURN_IF_ERROR(expr)                   \
+  do {                                             \
+    ::absl::Status pl_status_macro_value = (expr); \
+    if (!pl_status_macro_value.ok()) {             \
+      return pl_status_macro_value;                \
+    }                                              \
   } while (0)
 
 #define PL_STATUS_MACROS_CONCAT_INNER(x, y) x##y

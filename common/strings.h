@@ -23,7 +23,9 @@ decltype(auto) ToAlphaNumArg(const T& value) {
 
 }  // namespace strings_internal
 
-inline absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+inline absl::string_view ToAbsl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 inline std::string_view ToStd(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 template <typename... Args>

@@ -52,9 +52,8 @@ int ApiErrorHttpStatus(ApiErrorType type) {
 }
 
 std::string ApiErrorJson(ApiErrorType type, std::string_view message) {
-  nlohmann::json body = {{"status", "error"},
-                         {"errorType", ApiErrorTypeName(type)},
-                         {"error", message}};
+  nlohmann::json body = {
+      {"status", "error"}, {"errorType", ApiErrorTypeName(type)}, {"error", message}};
   // Invalid UTF-8 in a message (e.g. echoed user input) is replaced, never thrown.
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -6,8 +6,17 @@
 
 namespace plumbline::query {
 
-enum class ApiErrorType { kBadData, kExecution, kTimeout, kCanceled, kInternal, kUnavailable,
-                          kNotFound, kUnauthorized, kForbidden };
+enum class ApiErrorType {
+  kBadData,
+  kExecution,
+  kTimeout,
+  kCanceled,
+  kInternal,
+  kUnavailable,
+  kNotFound,
+  kUnauthorized,
+  kForbidden
+};
 
 // Prometheus' errorType string ("bad_data", "execution", ...).
 std::string_view ApiErrorTypeName(ApiErrorType type);

@@ -10,20 +10,22 @@ namespace {
 bool IsNameStart(char c, bool allow_colon) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
 }
-bool IsNameChar(char c, bool allow_colon) { return IsNameStart(c, allow_colon) || (c >= '0' && c <= '9'); }
+bool IsNameChar(char c, bool allow_colon) {
+  return IsNameStart(c, allow_colon) || (c >= '0' && c <= '9');
+}
 
 absl::Status ValidateName(std::string_view name, bool allow_colon, std::string_view what) {
   if (name.empty()) return absl::InvalidArgumentError(StrCat("empty ", what));
   if (!IsNameStart(name[0], allow_colon)) {
     return absl::InvalidArgumentError(StrCat("invalid ", what, " \"", name,
-                                                   "\": must start with a letter or underscore",
-                                                   allow_colon ? " or colon" : ""));
+                                             "\": must start with a letter or underscore",
+                                             allow_colon ? " or colon" : ""));
   }
   for (char c : name) {
     if (!IsNameChar(c, allow_colon)) {
-      return absl::InvalidArgumentError(StrCat(
-          "invalid ", what, " \"", name, "\": only letters, digits, underscores",
-          allow_colon ? " and colons" : "", " are allowed"));
+      return absl::InvalidArgumentError(StrCat("invalid ", what, " \"", name,
+                                               "\": only letters, digits, underscores",
+                                               allow_colon ? " and colons" : "", " are allowed"));
     }
   }
   return absl::OkStatus();
@@ -99,7 +101,8 @@ absl::Status ValidateLabelValue(std::string_view value) {
   if (value.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError("invalid label value: contains a NUL byte");
   }
-  if (!IsValidUtf8(value)) return absl::InvalidArgumentError("invalid label value: not valid UTF-8");
+  if (!IsValidUtf8(value))
+    return absl::InvalidArgumentError("invalid label value: not valid UTF-8");
   return absl::OkStatus();
 }
 
@@ -113,7 +116,8 @@ bool CanonicalNameLess(std::string_view a, std::string_view b) {
 absl::StatusOr<Labels> Labels::FromPairs(std::vector<Label> labels) {
   std::erase_if(labels, [](const Label& l) { return l.value.empty(); });
   for (const Label& l : labels) {
-    absl::Status s = l.name == kMetricNameLabel ? ValidateMetricName(l.value) : ValidateLabelName(l.name);
+    absl::Status s =
+        l.name == kMetricNameLabel ? ValidateMetricName(l.value) : ValidateLabelName(l.name);
     if (!s.ok()) return s;
     s = ValidateLabelValue(l.value);
     if (!s.ok()) {
@@ -124,14 +128,15 @@ absl::StatusOr<Labels> Labels::FromPairs(std::vector<Label> labels) {
             [](const Label& a, const Label& b) { return CanonicalNameLess(a.name, b.name); });
   for (size_t i = 1; i < labels.size(); ++i) {
     if (labels[i].name == labels[i - 1].name) {
-      return absl::InvalidArgumentError(
-          StrCat("duplicate label name \"", labels[i].name, "\""));
+      return absl::InvalidArgumentError(StrCat("duplicate label name \"", labels[i].name, "\""));
     }
   }
   return Labels(std::move(labels));
 }
 
-Labels Labels::FromCanonicalUnchecked(std::vector<Label> labels) { return Labels(std::move(labels)); }
+Labels Labels::FromCanonicalUnchecked(std::vector<Label> labels) {
+  return Labels(std::move(labels));
+}
 
 absl::StatusOr<Labels> Labels::Decode(std::string_view encoded) {
   std::vector<Label> labels;

@@ -12,10 +12,10 @@ TEST(MetricNameTest, SanitizesToPrometheusNames) {
     const char* out;
   };
   for (const Case& c : std::initializer_list<Case>{{"api.login-time", "api_login_time"},
-                                                    {"ok_name:sub", "ok_name:sub"},
-                                                    {"5xx", "_5xx"},
-                                                    {"a b/c\xc3\xa9", "a_b_c__"},
-                                                    {"", ""}}) {
+                                                   {"ok_name:sub", "ok_name:sub"},
+                                                   {"5xx", "_5xx"},
+                                                   {"a b/c\xc3\xa9", "a_b_c__"},
+                                                   {"", ""}}) {
     SCOPED_TRACE(c.in);
     std::string out = "stale";
     SanitizeMetricName(c.in, &out);

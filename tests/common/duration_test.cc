@@ -16,15 +16,15 @@ TEST(DurationTest, ParsesPrometheusDurations) {
     int64_t ms;
   };
   for (const Case& c : std::initializer_list<Case>{{"0", 0},
-                                                    {"0s", 0},
-                                                    {"500ms", 500},
-                                                    {"10s", 10'000},
-                                                    {"1m30s", 90'000},
-                                                    {"2h", 7'200'000},
-                                                    {"15d", 15LL * 86'400'000},
-                                                    {"1w", 7LL * 86'400'000},
-                                                    {"1y", 365LL * 86'400'000},
-                                                    {"1h1m1s1ms", 3'661'001}}) {
+                                                   {"0s", 0},
+                                                   {"500ms", 500},
+                                                   {"10s", 10'000},
+                                                   {"1m30s", 90'000},
+                                                   {"2h", 7'200'000},
+                                                   {"15d", 15LL * 86'400'000},
+                                                   {"1w", 7LL * 86'400'000},
+                                                   {"1y", 365LL * 86'400'000},
+                                                   {"1h1m1s1ms", 3'661'001}}) {
     SCOPED_TRACE(c.text);
     absl::StatusOr<int64_t> ms = ParseDurationMs(c.text);
     ASSERT_TRUE(ms.ok()) << ms.status();
@@ -33,8 +33,8 @@ TEST(DurationTest, ParsesPrometheusDurations) {
 }
 
 TEST(DurationTest, RejectsMalformedDurations) {
-  for (const char* text : {"", "10", "s", "1.5s", "-1s", "10sec", "1s1m", "1s1s", "1 s", "9999999999999999999s",
-                           "106751991167y"}) {
+  for (const char* text : {"", "10", "s", "1.5s", "-1s", "10sec", "1s1m", "1s1s", "1 s",
+                           "9999999999999999999s", "106751991167y"}) {
     SCOPED_TRACE(text);
     EXPECT_THAT(ParseDurationMs(text),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a valid duration")));

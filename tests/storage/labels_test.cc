@@ -55,12 +55,12 @@ TEST(LabelsTest, RejectsInvalidNamesAndValues) {
 
 TEST(LabelsTest, Utf8Validation) {
   EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("\xe2\x82\xac"));          // €
-  EXPECT_TRUE(IsValidUtf8("\xf0\x9f\x98\x80"));      // emoji
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));             // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));         // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));             // truncated
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));     // beyond U+10FFFF
+  EXPECT_TRUE(IsValidUtf8("\xe2\x82\xac"));       // €
+  EXPECT_TRUE(IsValidUtf8("\xf0\x9f\x98\x80"));   // emoji
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
 }
 
 TEST(LabelsTest, DecodeRejectsCorruptBytes) {
