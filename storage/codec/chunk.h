@@ -28,8 +28,9 @@ struct ChunkInfo {
 // Reads a chunk's header. DataLoss when the bytes are not a chunk.
 [[nodiscard]] absl::StatusOr<ChunkInfo> ReadChunkInfo(std::string_view chunk);
 
-// One-shot encoding of samples with strictly increasing timestamps (1 <= n <= kMaxSamples),
-// choosing the smallest encoding the codec knows. Values are kept bit-exactly.
+// One-shot encoding of samples with strictly increasing timestamps (1 <= n <= kMaxSamples,
+// max_t - min_t < 2^63), choosing the smallest encoding the codec knows. Values are kept
+// bit-exactly.
 void EncodeChunk(absl::Span<const int64_t> ts, absl::Span<const double> vs, std::string* out);
 
 inline constexpr uint32_t kMaxSamples = 1u << 16;
@@ -63,7 +64,8 @@ class ChunkAppender {
   // A Checkpoint is small and copyable (no heap); its fields are private to the codec.
   struct Checkpoint {
     // Defined by the codec implementation (sizes and predictor state); opaque to callers.
-    uint64_t words[12] = {};
+    // 16 words: the open chunk's whole encoder state is copied (appender.cc, Cursor).
+    uint64_t words[16] = {};
   };
   Checkpoint Save() const;
   void Restore(const Checkpoint& checkpoint);

@@ -1,0 +1,82 @@
+// Chunk-level predictors of the sealed integer encoding (format.md, "Predictors"). The
+// encoder tries several and writes the cheapest one's parameters; both sides then run it
+// sample by sample on decoded integers, so it costs no bits per sample.
+#pragma once
+
+#include <cstdint>
+
+#include "storage/codec/internal/numbers.h"
+
+namespace plumbline::storage::codec::internal {
+
+enum class PredictorKind : uint8_t {
+  kPrev = 0,     // previous value: random walks, step gauges
+  kCounter = 1,  // previous value + running average of the deltas: counters
+  kLevel = 2,    // running average of the values: noise around a level
+  kConst = 3,    // a constant (the chunk median): iid values
+};
+
+struct PredictorParams {
+  PredictorKind kind = PredictorKind::kPrev;
+  uint8_t shift = 4;     // kCounter, kLevel: averages move by 2^-shift per sample (1..7)
+  int64_t constant = 0;  // kConst
+};
+
+inline constexpr int kAvgFrac = 8;  // fixed-point fraction bits of the running averages
+
+inline int64_t RoundAvg(int64_t avg) {
+  return WrapAdd(avg, int64_t{1} << (kAvgFrac - 1)) >> kAvgFrac;
+}
+inline int64_t MoveAvg(int64_t avg, int64_t v, int shift) {
+  return WrapAdd(avg, WrapSub(WrapShl(v, kAvgFrac), avg) >> shift);
+}
+
+// Each predictor: Start(first integer), Predict(), Update(integer just coded). Samples that
+// are not integers (exceptions) skip both.
+struct PrevPredictor {
+  int64_t last = 0;
+  explicit PrevPredictor(const PredictorParams&) {}
+  void Start(int64_t v) { last = v; }
+  int64_t Predict() const { return last; }
+  void Update(int64_t v) { last = v; }
+};
+
+// A negative delta is a counter reset: it moves `last` but not the average delta, so the
+// increments after a reset are predicted as well as before it.
+// The average starts at the first non-negative delta.
+struct CounterPredictor {
+  int64_t last = 0;
+  int64_t avg = 0;
+  int shift;
+  bool primed = false;
+  explicit CounterPredictor(const PredictorParams& p) : shift(p.shift) {}
+  void Start(int64_t v) { last = v; }
+  int64_t Predict() const { return WrapAdd(last, RoundAvg(avg)); }
+  void Update(int64_t v) {
+    const int64_t d = WrapSub(v, last);
+    if (d >= 0) {
+      avg = __builtin_expect(primed, 1) ? MoveAvg(avg, d, shift) : WrapShl(d, kAvgFrac);
+      primed = true;
+    }
+    last = v;
+  }
+};
+
+struct LevelPredictor {
+  int64_t avg = 0;
+  int shift;
+  explicit LevelPredictor(const PredictorParams& p) : shift(p.shift) {}
+  void Start(int64_t v) { avg = WrapShl(v, kAvgFrac); }
+  int64_t Predict() const { return RoundAvg(avg); }
+  void Update(int64_t v) { avg = MoveAvg(avg, v, shift); }
+};
+
+struct ConstPredictor {
+  int64_t c;
+  explicit ConstPredictor(const PredictorParams& p) : c(p.constant) {}
+  void Start(int64_t) {}
+  int64_t Predict() const { return c; }
+  void Update(int64_t) {}
+};
+
+}  // namespace plumbline::storage::codec::internal

@@ -1,0 +1,327 @@
+#include "storage/codec/internal/token_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "storage/codec/internal/numbers.h"
+
+namespace plumbline::storage::codec::internal {
+namespace {
+
+constexpr std::array<uint16_t, kMaxLevel + 1> MakeLevelWeights() {
+  // round(2^((l - 1) / 2)) for l >= 1 by exact integer arithmetic: for odd l - 1 = 2h + 1,
+  // round(2^h * sqrt 2) = round(sqrt(2^(2h+1))).
+  std::array<uint16_t, kMaxLevel + 1> w{};
+  for (int l = 1; l <= kMaxLevel; ++l) {
+    const int h = (l - 1) / 2;
+    if ((l - 1) % 2 == 0) {
+      w[static_cast<size_t>(l)] = static_cast<uint16_t>(1u << h);
+    } else {
+      const uint64_t sq = uint64_t{1} << (2 * h + 1);
+      uint64_t r = 0;
+      while ((r + 1) * (r + 1) <= sq) ++r;  // floor(sqrt(sq))
+      // Round: sqrt(sq) >= r + 1/2  <=>  sq >= r^2 + r + 1/4  <=>  sq >= r^2 + r + 1.
+      w[static_cast<size_t>(l)] = static_cast<uint16_t>(sq >= r * r + r + 1 ? r + 1 : r);
+    }
+  }
+  return w;
+}
+constexpr std::array<uint16_t, kMaxLevel + 1> kLevelWeights = MakeLevelWeights();
+
+// round(2^16 * 2^(-j/8)): the mantissas of 1 / scale for parametric models.
+constexpr uint32_t kInvScaleMantissa[8] = {65536, 60097, 55109, 50535, 46341, 42495, 38968, 35734};
+// round(2^16 * 2 * log2(e)): natural-log exponent to half-bit levels.
+constexpr uint64_t kHalfBitsPerNat = 189097;
+
+void WriteLevelDelta(BitBuffer* out, int delta) { WriteEliasGamma(out, ZigZag(delta) + 1); }
+int LevelDeltaBits(int delta) { return EliasGammaLength(ZigZag(delta) + 1); }
+
+bool ValidConfig(const TokenConfig& c) {
+  return c.e <= kMaxDirectBits && c.m <= kMaxTopBits && c.m <= c.e;
+}
+
+}  // namespace
+
+bool DescribeToken(TokenConfig c, uint32_t token, TokenDecoder::Symbol* sym, int* width_log2) {
+  const uint32_t direct = (2u << c.e) - 1;
+  *sym = {};
+  *width_log2 = 0;
+  if (token < direct) {
+    sym->base = (token + 1) >> 1;
+    sym->negative = static_cast<uint8_t>(token == 0 ? 0 : (token + 1) & 1);
+    return true;
+  }
+  const uint32_t j = token - direct;
+  uint32_t idx = j;
+  if (c.rawsign) {
+    sym->shift = 1;
+    sym->sign_mask = 1;
+  } else {
+    idx = j >> 1;
+    sym->negative = static_cast<uint8_t>(j & 1);
+  }
+  const uint32_t b = c.e + (idx >> c.m);
+  if (b > 63) return false;
+  const uint32_t top = idx & ((1u << c.m) - 1);
+  const int nbits = static_cast<int>(b) - c.m + (c.rawsign ? 1 : 0);
+  if (nbits > kMaxExtraBits) return false;
+  sym->base = (uint64_t{(1u << c.m) | top}) << (b - c.m);
+  sym->nbits = static_cast<uint8_t>(nbits);
+  *width_log2 = static_cast<int>(b) - c.m;
+  return true;
+}
+
+const std::array<FineGeometry, kFineTokens>& FineGeometries() {
+  static const auto* table = [] {
+    auto* t = new std::array<FineGeometry, kFineTokens>();
+    for (uint32_t i = 0; i < t->size(); ++i) {
+      TokenDecoder::Symbol sym;
+      int w;
+      if (!DescribeToken(kFineConfig, i, &sym, &w) || w > 40) {
+        (*t)[i] = {0, -1, false};
+      } else {
+        (*t)[i] = {2 * sym.base + (uint64_t{1} << w) - 1, static_cast<int8_t>(w),
+                   sym.negative != 0};
+      }
+    }
+    return t;
+  }();
+  return *table;
+}
+
+uint32_t LevelWeight(int level) { return kLevelWeights[static_cast<size_t>(level)]; }
+
+// Parametric models are defined for the fine config only (ReadModel checks).
+void ComputeParametricLevels(ModelDesc* model) {
+  const auto& geometry = FineGeometries();
+  const int k = model->num_tokens;
+  std::array<int64_t, kMaxSymbols> score;
+  int64_t best = INT64_MIN;
+  const uint64_t mant[2] = {kInvScaleMantissa[model->scale_pos & 7],
+                            kInvScaleMantissa[model->scale_neg & 7]};
+  const int shift[2] = {model->scale_pos / 8 + 1, model->scale_neg / 8 + 1};
+  for (int t = 0; t < k; ++t) {
+    const FineGeometry& geo = geometry[static_cast<size_t>(t)];
+    int64_t s;
+    if (geo.width_log2 < 0) {
+      s = INT64_MIN / 2;  // unreachable or astronomically unlikely: level 1
+    } else {
+      // The token's midpoint over its side's scale, z in 16.16 fixed point; -ln p = z
+      // (Laplace) or z^2 / 2 (Gaussian), in half bits; plus the token's width.
+      const int side = geo.negative ? 1 : 0;
+      const uint64_t z = (geo.x2 * mant[side]) >> shift[side];
+      uint64_t g = z;
+      if (model->shape == 1) g = z >= (uint64_t{1} << 24) ? uint64_t{1} << 31 : (z * z) >> 17;
+      g = std::min<uint64_t>(g, uint64_t{1} << 31);
+      const int64_t half_bits = static_cast<int64_t>((g * kHalfBitsPerNat + (1u << 31)) >> 32);
+      s = 2 * geo.width_log2 - half_bits;
+    }
+    score[static_cast<size_t>(t)] = s;
+    best = std::max(best, s);
+  }
+  model->levels.fill(0);
+  for (int t = 0; t < k; ++t) {
+    const int64_t l = kMaxLevel - (best - score[static_cast<size_t>(t)]);
+    model->levels[static_cast<size_t>(t)] =
+        static_cast<uint8_t>(std::clamp<int64_t>(l, 1, kMaxLevel));
+  }
+  if (model->has_escape) model->levels[static_cast<size_t>(k)] = model->escape_level;
+}
+
+void WriteModel(const ModelDesc& model, BitBuffer* out) {
+  out->Write(static_cast<uint64_t>(model.kind), 2);
+  if (model.kind != ModelKind::kParametric) {  // parametric models use the fine config
+    out->Write(model.config.e, 3);
+    out->Write(model.config.m, 2);
+    out->Write(model.config.rawsign ? 1 : 0, 1);
+  }
+  out->Write(static_cast<uint64_t>(model.num_tokens - 1), 8);
+  out->Write(model.has_escape ? 1 : 0, 1);
+  switch (model.kind) {
+    case ModelKind::kSingle:
+      return;
+    case ModelKind::kHistogram: {
+      int prev = 0;
+      for (int s = 0; s < model.num_symbols(); ++s) {
+        WriteLevelDelta(out, model.levels[static_cast<size_t>(s)] - prev);
+        prev = model.levels[static_cast<size_t>(s)];
+      }
+      return;
+    }
+    case ModelKind::kParametric:
+      out->Write(model.shape, 1);
+      out->Write(model.scale_neg, 7);
+      out->Write(model.scale_pos, 7);
+      if (model.has_escape) out->Write(model.escape_level, 5);
+      return;
+  }
+}
+
+int ModelBits(const ModelDesc& model) {
+  int bits = model.kind == ModelKind::kParametric ? 11 : 17;
+  switch (model.kind) {
+    case ModelKind::kSingle:
+      break;
+    case ModelKind::kHistogram: {
+      int prev = 0;
+      for (int s = 0; s < model.num_symbols(); ++s) {
+        bits += LevelDeltaBits(model.levels[static_cast<size_t>(s)] - prev);
+        prev = model.levels[static_cast<size_t>(s)];
+      }
+      break;
+    }
+    case ModelKind::kParametric:
+      bits += 15 + (model.has_escape ? 5 : 0);
+      break;
+  }
+  return bits;
+}
+
+bool ReadModel(BitReader* in, ModelDesc* model) {
+  const uint64_t kind = in->Read(2);
+  if (kind > 2) return false;
+  model->kind = static_cast<ModelKind>(kind);
+  if (model->kind == ModelKind::kParametric) {
+    model->config = kFineConfig;
+  } else {
+    model->config.e = static_cast<uint8_t>(in->Read(3));
+    model->config.m = static_cast<uint8_t>(in->Read(2));
+    model->config.rawsign = in->ReadBit();
+  }
+  model->num_tokens = static_cast<uint16_t>(in->Read(8) + 1);
+  model->has_escape = in->ReadBit();
+  if (!ValidConfig(model->config) || model->num_symbols() > kMaxSymbols) return false;
+  model->levels.fill(0);
+  switch (model->kind) {
+    case ModelKind::kSingle:
+      break;
+    case ModelKind::kHistogram: {
+      int prev = 0;
+      for (int s = 0; s < model->num_symbols(); ++s) {
+        const uint64_t code = ReadEliasGamma(in);
+        if (code == 0) return false;
+        const int64_t level = WrapAdd(prev, UnZigZag(code - 1));  // corrupt deltas are huge
+        if (level < 0 || level > kMaxLevel) return false;
+        model->levels[static_cast<size_t>(s)] = static_cast<uint8_t>(level);
+        prev = static_cast<int>(level);
+      }
+      break;
+    }
+    case ModelKind::kParametric:
+      model->shape = static_cast<uint8_t>(in->Read(1));
+      model->scale_neg = static_cast<uint8_t>(in->Read(7));
+      model->scale_pos = static_cast<uint8_t>(in->Read(7));
+      model->escape_level = static_cast<uint8_t>(model->has_escape ? in->Read(5) : 0);
+      if ((model->has_escape && model->escape_level == 0) || model->escape_level > kMaxLevel) {
+        return false;
+      }
+      ComputeParametricLevels(model);
+      break;
+  }
+  return !in->overrun();
+}
+
+bool Normalize(const ModelDesc& model, std::array<uint16_t, kMaxSymbols>* freqs) {
+  const int n = model.num_symbols();
+  uint32_t total = 0;
+  int present = 0;
+  for (int s = 0; s < n; ++s) {
+    const int l = model.levels[static_cast<size_t>(s)];
+    if (l > 0) {
+      total += kLevelWeights[static_cast<size_t>(l)];
+      ++present;
+    }
+  }
+  freqs->fill(0);
+  if (present < 2) return false;
+  int32_t sum = 0;
+  int argmax = -1;
+  for (int s = 0; s < n; ++s) {
+    const int l = model.levels[static_cast<size_t>(s)];
+    if (l == 0) continue;
+    const uint32_t f =
+        std::max<uint32_t>(1, kLevelWeights[static_cast<size_t>(l)] * kAnsTotal / total);
+    (*freqs)[static_cast<size_t>(s)] = static_cast<uint16_t>(f);
+    sum += static_cast<int32_t>(f);
+    if (argmax < 0 || f > (*freqs)[static_cast<size_t>(argmax)]) argmax = s;
+  }
+  int32_t diff = static_cast<int32_t>(kAnsTotal) - sum;
+  uint16_t& top = (*freqs)[static_cast<size_t>(argmax)];
+  if (top + diff >= 1) {
+    top = static_cast<uint16_t>(top + diff);
+    return true;
+  }
+  // Too many symbols were raised to 1: take the excess back one by one, round robin.
+  while (diff < 0) {
+    for (int s = 0; s < n && diff < 0; ++s) {
+      uint16_t& f = (*freqs)[static_cast<size_t>(s)];
+      if (f > 1) {
+        --f;
+        ++diff;
+      }
+    }
+  }
+  return true;
+}
+
+bool TokenDecoder::Init(const ModelDesc& model) {
+  single_ = model.kind == ModelKind::kSingle;
+  const int n = model.num_symbols();
+  for (int s = 0; s < n; ++s) {
+    Symbol& sym = symbols_[static_cast<size_t>(s)];
+    int width_log2;
+    if (model.has_escape && s == model.escape()) {
+      sym = {};
+      sym.escape = 1;
+    } else if (!DescribeToken(model.config, static_cast<uint32_t>(s), &sym, &width_log2)) {
+      // Unreachable tokens are fine as long as the model gives them no probability.
+      if (single_ ? s == model.single_symbol() : model.levels[static_cast<size_t>(s)] != 0) {
+        return false;
+      }
+      sym = {};
+      sym.escape = 1;
+    }
+  }
+  for (int s = 0; s < n; ++s) {
+    Symbol& sym = symbols_[static_cast<size_t>(s)];
+    sym.mask = LowMask(sym.nbits);
+    sym.slow = sym.escape || sym.nbits > 40;
+  }
+  if (single_) {
+    single_symbol_ = static_cast<uint32_t>(model.single_symbol());
+    return true;
+  }
+  std::array<uint16_t, kMaxSymbols> freqs;
+  if (!Normalize(model, &freqs)) return false;
+  table_.resize(kAnsTotal + 4);  // room for the vector stores' overshoot
+  uint32_t* out = table_.data();
+  // Four entries per store: the fill is a visible share of decoding a 720-sample chunk.
+  typedef uint32_t V4 __attribute__((vector_size(16)));
+  const V4 step = {4, 4, 4, 4};
+  for (int s = 0; s < n; ++s) {
+    const uint32_t f = freqs[static_cast<size_t>(s)];
+    const uint32_t head = (static_cast<uint32_t>(s) << 24) | (f << 12);
+    V4 v = {head, head | 1, head | 2, head | 3};
+    for (uint32_t j = 0; j < f; j += 4) {
+      std::memcpy(out + j, &v, sizeof v);
+      v += step;
+    }
+    out += f;
+  }
+  return true;
+}
+
+void TokenEncoder::Init(const ModelDesc& m) {
+  model = m;
+  freqs.fill(0);
+  if (m.kind == ModelKind::kSingle) return;
+  Normalize(m, &freqs);
+  uint32_t start = 0;
+  for (int s = 0; s < m.num_symbols(); ++s) {
+    symbols[static_cast<size_t>(s)].Init(start, freqs[static_cast<size_t>(s)]);
+    start += freqs[static_cast<size_t>(s)];
+  }
+}
+
+}  // namespace plumbline::storage::codec::internal

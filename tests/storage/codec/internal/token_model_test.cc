@@ -1,0 +1,151 @@
+// Tokens, models and token streams: every config maps residuals to tokens and back, models
+// written are read back identically, frequencies always sum to the rANS total.
+#include "storage/codec/internal/token_model.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "storage/codec/internal/numbers.h"
+#include "storage/codec/internal/token_stream.h"
+
+namespace plumbline::storage::codec::internal {
+namespace {
+
+std::vector<TokenConfig> AllConfigs() {
+  std::vector<TokenConfig> configs;
+  for (int e = 0; e <= kMaxDirectBits; ++e) {
+    for (int m = 0; m <= std::min(e, kMaxTopBits); ++m) {
+      for (bool rs : {false, true}) configs.push_back({uint8_t(e), uint8_t(m), rs});
+    }
+  }
+  return configs;
+}
+
+std::vector<int64_t> SomeResiduals() {
+  std::vector<int64_t> rs = {
+      0, 1, -1, 2, -2, 63, -63, 64, -64, 1000, -1000, int64_t{1} << 40, -(int64_t{1} << 40)};
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 500; ++i) {
+    rs.push_back(static_cast<int64_t>(rng()) >> (rng() % 64));
+  }
+  return rs;
+}
+
+// A model that holds every token the residuals need (and an escape for the rest).
+ModelDesc ModelFor(TokenConfig c, const std::vector<int64_t>& rs) {
+  ModelDesc m;
+  m.kind = ModelKind::kHistogram;
+  m.config = c;
+  m.num_tokens = 255;
+  m.has_escape = true;
+  for (int s = 0; s < 256; ++s) m.levels[static_cast<size_t>(s)] = 0;
+  for (int64_t r : rs) {
+    const Token t = Tokenize(r, c);
+    if (t.token < 255 && t.nbits <= kMaxExtraBits) m.levels[t.token] = 1 + t.token % kMaxLevel;
+  }
+  m.levels[255] = 3;
+  return m;
+}
+
+TEST(TokenModelTest, TokensRoundTripThroughATokenStream) {
+  const std::vector<int64_t> rs = SomeResiduals();
+  for (const TokenConfig& c : AllConfigs()) {
+    SCOPED_TRACE(::testing::Message()
+                 << "e " << int(c.e) << " m " << int(c.m) << " rs " << c.rawsign);
+    const ModelDesc model = ModelFor(c, rs);
+    TokenEncoder enc;
+    enc.Init(model);
+    std::vector<TokenItem> items;
+    for (int64_t r : rs) {
+      const Token t = Tokenize(r, c);
+      if (enc.Fits(t)) {
+        items.push_back({t.bits, 0, uint8_t(t.nbits), 0, uint8_t(t.token)});
+      } else {
+        const uint64_t u = ZigZag(r);
+        items.push_back({static_cast<uint64_t>(BitLength(u | 1) - 1), u, 6,
+                         uint8_t(BitLength(u | 1)), uint8_t(model.escape())});
+      }
+    }
+    BitBuffer buf;
+    WriteModel(model, &buf);
+    WriteTokenStream(enc, items, &buf);
+    std::string bytes;
+    buf.AppendTo(&bytes);
+
+    BitReader in(bytes);
+    ModelDesc read;
+    ASSERT_TRUE(ReadModel(&in, &read));
+    EXPECT_EQ(read.levels, model.levels);
+    TokenDecoder dec;
+    ASSERT_TRUE(dec.Init(read));
+    TokenStreamState st;
+    ASSERT_TRUE(StartTokenStream(dec, &in, &st));
+    for (int64_t want : rs) {
+      const TokenDecoder::Symbol& sym = dec.symbol(DecodeSymbol(dec, &st.x, &in));
+      const int64_t got = sym.escape ? UnZigZag(ReadLen64(&in)) : ReadResidual(sym, &in);
+      ASSERT_EQ(got, want);
+    }
+    EXPECT_TRUE(TokenStreamFinished(dec, st));
+    EXPECT_TRUE(in.AtPaddedEnd());
+  }
+}
+
+TEST(TokenModelTest, NormalizedFrequenciesSumToTheTotal) {
+  std::mt19937_64 rng(4);
+  for (int round = 0; round < 2000; ++round) {
+    ModelDesc m;
+    m.kind = ModelKind::kHistogram;
+    m.num_tokens = static_cast<uint16_t>(2 + rng() % 254);
+    int present = 0;
+    for (int s = 0; s < m.num_tokens; ++s) {
+      const int l = rng() % 3 == 0 ? 0 : static_cast<int>(rng() % (kMaxLevel + 1));
+      m.levels[static_cast<size_t>(s)] = static_cast<uint8_t>(round % 2 ? l : (l ? 1 : 0));
+      present += m.levels[static_cast<size_t>(s)] != 0;
+    }
+    std::array<uint16_t, kMaxSymbols> freqs;
+    if (present < 2) {
+      EXPECT_FALSE(Normalize(m, &freqs));
+      continue;
+    }
+    ASSERT_TRUE(Normalize(m, &freqs));
+    uint32_t sum = 0;
+    for (int s = 0; s < m.num_tokens; ++s) {
+      EXPECT_EQ(freqs[static_cast<size_t>(s)] != 0, m.levels[static_cast<size_t>(s)] != 0);
+      sum += freqs[static_cast<size_t>(s)];
+    }
+    EXPECT_EQ(sum, kAnsTotal);
+  }
+}
+
+TEST(TokenModelTest, ParametricModelsRoundTrip) {
+  for (uint8_t shape : {0, 1}) {
+    for (uint8_t q : {0, 5, 40, 90, 127}) {
+      ModelDesc m;
+      m.kind = ModelKind::kParametric;
+      m.config = kFineConfig;
+      m.num_tokens = 200;
+      m.has_escape = true;
+      m.escape_level = 2;
+      m.shape = shape;
+      m.scale_neg = q;
+      m.scale_pos = static_cast<uint8_t>(127 - q);
+      ComputeParametricLevels(&m);
+      BitBuffer buf;
+      WriteModel(m, &buf);
+      EXPECT_EQ(static_cast<int>(buf.size()), ModelBits(m));
+      std::string bytes;
+      buf.AppendTo(&bytes);
+      BitReader in(bytes);
+      ModelDesc read;
+      ASSERT_TRUE(ReadModel(&in, &read));
+      EXPECT_EQ(read.levels, m.levels);
+      TokenDecoder dec;
+      EXPECT_TRUE(dec.Init(read));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace plumbline::storage::codec::internal
