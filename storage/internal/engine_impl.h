@@ -1,0 +1,149 @@
+// The Engine implementation. Private to storage/.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/db.h"
+#include "storage/codec/chunk.h"
+#include "storage/engine.h"
+#include "storage/internal/db.h"
+#include "storage/internal/head_log.h"
+#include "storage/internal/storage_metrics.h"
+
+namespace plumbline::storage {
+
+// What the engine holds in memory per active series. Guarded by EngineImpl::mu_.
+struct SeriesState {
+  uint64_t ref = 0;
+  std::string key;              // canonical encoded labels
+  int64_t max_t = INT64_MIN;    // last accepted sample (head or sealed)
+  int64_t window = INT64_MIN;   // 2h window index of the open chunk
+  uint64_t head_first_seq = 0;  // head log record holding the open chunk's first sample
+  uint32_t postings_day = 0;    // last day whose postings were written (0: none)
+  int64_t last_append_ms = 0;   // wall clock, for eviction
+  codec::ChunkAppender head;    // the open chunk (num_samples() == 0: none)
+};
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const EngineOptions& options, const DbOptions& db_options, std::unique_ptr<Db> db);
+  ~EngineImpl() override;
+
+  absl::Status Init();  // reads counters, replays the head log, starts maintenance
+
+  absl::StatusOr<AppendResult> Append(const AppendBatch& batch) override;
+  absl::StatusOr<std::unique_ptr<SeriesSet>> Select(absl::Span<const LabelMatcher> matchers,
+                                                    int64_t mint, int64_t maxt) override;
+  absl::StatusOr<std::vector<std::string>> LabelNames(absl::Span<const LabelMatcher> matchers,
+                                                      int64_t mint, int64_t maxt) override;
+  absl::StatusOr<std::vector<std::string>> LabelValues(std::string_view name,
+                                                       absl::Span<const LabelMatcher> matchers,
+                                                       int64_t mint, int64_t maxt) override;
+  absl::Status PutMetadata(const MetricMetadata& metadata) override;
+  absl::StatusOr<std::vector<MetricMetadata>> Metadata(std::string_view metric) override;
+  absl::Status EnforceRetention() override;
+  absl::Status Maintain() override;
+  absl::Status CompactAll() override;
+  std::unique_ptr<BulkWriter> NewBulkWriter() override;
+  EngineStats Stats() override;
+  std::shared_ptr<prometheus::Collectable> RocksDbCollector() override;
+
+  // The open database, shared with readers so it outlives their snapshots. Unavailable while
+  // the engine reopens it after a fatal write error.
+  absl::StatusOr<std::shared_ptr<Db>> CurrentDb() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class BulkWriterImpl;
+  // Per-series changes of one Append, undone if the write fails.
+  struct Undo {
+    SeriesState* state;
+    codec::ChunkAppender::Checkpoint checkpoint;
+    int64_t max_t, window;
+    uint64_t head_first_seq;
+    uint32_t postings_day;
+    std::optional<codec::ChunkAppender> original_head;  // set when the head was sealed
+  };
+  // One atomic write being prepared: the RocksDB batch plus how to undo the memory changes.
+  struct PendingWrite {
+    rocksdb::WriteBatch batch;
+    HeadLogWriter record;
+    uint64_t seq = 0;
+    uint64_t next_ref_before = 0;
+    uint64_t next_seq_before = 0;
+    std::vector<Undo> undo;
+    absl::flat_hash_map<SeriesState*, size_t> undo_index;
+    std::vector<SeriesState*> created;
+    uint64_t chunks_sealed = 0;
+    uint64_t chunk_bytes = 0;
+
+    // Records `state` as it was before this write (first call per state).
+    Undo& Touch(SeriesState* state);
+  };
+
+  // Resolution of series: memory, then the series column family, then creation.
+  absl::StatusOr<SeriesState*> FindOrLoadByRef(uint64_t ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<SeriesState*> FindOrCreate(const Labels& labels, PendingWrite* pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SeriesState* Insert(uint64_t ref, std::string key, int64_t sealed_max_t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Appends one sample to `state` (checks done), sealing and writing postings as needed.
+  void AppendToHead(SeriesState* state, int64_t t, double v, uint64_t seq, PendingWrite* pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Seal(SeriesState* state, PendingWrite* pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WritePostings(SeriesState* state, uint32_t day, rocksdb::WriteBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Commits `pending` or undoes it.
+  absl::Status Commit(PendingWrite* pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Rollback(PendingWrite* pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads the counters and rebuilds the open chunks from the head log.
+  absl::Status LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ReplayHeadLog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a failed write: RocksDB's Resume(), or, when RocksDB calls the error fatal (a failed
+  // WAL write), closing and reopening the database and rebuilding the memory state from it.
+  absl::Status RecoverIfNeeded() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the data dir takes a small synced write (through options_.env).
+  absl::Status ProbeWritable() const;
+  absl::Status MaintainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaintenanceLoop();
+
+  const EngineOptions options_;
+  const DbOptions db_options_;
+  Clock* const clock_;
+  std::unique_ptr<StorageMetrics> metrics_;
+  rocksdb::WriteOptions write_options_;
+
+  // Writers hold mu_ exclusively for a whole Append; readers hold it shared only while they
+  // take a RocksDB snapshot and copy the open chunks they need.
+  mutable absl::Mutex mu_;
+  std::shared_ptr<Db> db_ ABSL_GUARDED_BY(mu_);  // null only while a reopen failed
+  absl::flat_hash_map<std::string, SeriesState*> by_key_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::unique_ptr<SeriesState>> by_ref_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_ref_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;  // RocksDB may need Resume()
+  int64_t last_maintenance_ms_ ABSL_GUARDED_BY(mu_) = 0;
+
+  absl::Mutex stop_mu_;
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread maintenance_thread_;
+};
+
+// Window index and bounds of the 2-hour chunk windows.
+inline int64_t WindowOf(int64_t t) {
+  int64_t w = t / kChunkWindowMs;
+  if (t % kChunkWindowMs < 0) --w;
+  return w;
+}
+
+}  // namespace plumbline::storage
