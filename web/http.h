@@ -16,10 +16,10 @@
 namespace plumbline::web {
 
 struct HttpRequest {
-  std::string method;          // "GET", "POST", ... as sent
-  std::string target;          // raw request target, e.g. "/api/v1/query?query=up"
-  std::string path;            // target before '?', percent-decoding NOT applied
-  std::string query;           // target after '?', raw ("" when none)
+  std::string method;  // "GET", "POST", ... as sent
+  std::string target;  // raw request target, e.g. "/api/v1/query?query=up"
+  std::string path;    // target before '?', percent-decoding NOT applied
+  std::string query;   // target after '?', raw ("" when none)
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;            // the whole body (buffered routes only)
   std::string remote_address;  // peer IP as text

@@ -19,6 +19,8 @@ struct Route {
   StreamingHandler streaming;
 };
 
+// Thread-compatible: Add every route before the server starts; Find is then safe to call
+// from any thread.
 class Router {
  public:
   void Add(Route route);
@@ -26,11 +28,16 @@ class Router {
   enum class Match { kFound, kNotFound, kMethodNotAllowed };
   struct Result {
     Match match = Match::kNotFound;
-    const Route* route = nullptr;  // set when kFound
-    std::string allow;             // "GET, HEAD, POST" when kMethodNotAllowed
+    // The matched route when kFound; one route of the matched path when kMethodNotAllowed
+    // (its name labels the 405 in metrics).
+    const Route* route = nullptr;
+    std::string allow;  // "GET, HEAD, POST" when kMethodNotAllowed
   };
   // Exact patterns win over prefixes; the longest prefix wins among prefixes.
   Result Find(std::string_view method, std::string_view path) const;
+
+  // Every route in the order added (the server builds its per-route metrics from these).
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;

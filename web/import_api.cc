@@ -1,0 +1,92 @@
+#include "web/import_api.h"
+
+#include <memory>
+
+#include "common/strings.h"
+#include "query/api_error.h"
+#include "storage/importer.h"
+#include "web/form.h"
+
+namespace plumbline::web {
+namespace {
+
+void Error(query::ApiErrorType type, std::string_view message, HttpResponse& response) {
+  response.status = query::ApiErrorHttpStatus(type);
+  response.content_type = "application/json";
+  response.body = query::ApiErrorJson(type, message);
+}
+
+class ImportConsumer final : public BodyConsumer {
+ public:
+  ImportConsumer(storage::Engine* engine, const storage::ImportOptions& options)
+      : importer_(engine, options) {}
+
+  absl::Status Consume(std::string_view piece) override { return importer_.Feed(piece); }
+
+  void Finish(const absl::Status& status, HttpResponse& response) override {
+    if (!status.ok()) {
+      const bool store = absl::IsUnavailable(status) || absl::IsDataLoss(status);
+      Error(store ? query::ApiErrorType::kUnavailable : query::ApiErrorType::kBadData,
+            StrCat(status.message(), " (batches written before this are kept)"), response);
+      return;
+    }
+    absl::StatusOr<storage::ImportSummary> summary = importer_.Finish();
+    if (!summary.ok()) {
+      Error(query::ApiErrorType::kUnavailable,
+            StrCat(summary.status().message(), " (batches written before this are kept)"),
+            response);
+      return;
+    }
+    if (summary->rejected() > 0) {
+      Error(query::ApiErrorType::kBadData, summary->ToString(), response);
+      return;
+    }
+    response.status = 204;
+    response.body.clear();
+  }
+
+ private:
+  storage::Importer importer_;
+};
+
+}  // namespace
+
+Route ImportRoute(const std::atomic<storage::Engine*>* engine_slot) {
+  Route route;
+  route.pattern = "/api/v1/import/prometheus";
+  route.methods = {"POST", "PUT"};
+  route.name = "/api/v1/import/prometheus";
+  route.streaming = [engine_slot](const HttpRequest& request,
+                                  HttpResponse& response) -> std::unique_ptr<BodyConsumer> {
+    // Written once by serve when storage is open; acquire pairs with that release store.
+    storage::Engine* engine = engine_slot->load(std::memory_order_acquire);
+    if (engine == nullptr) {
+      Error(query::ApiErrorType::kUnavailable, "storage is not open yet", response);
+      return nullptr;
+    }
+    absl::StatusOr<FormParams> params = ParseForm(request.query);
+    if (!params.ok()) {
+      Error(query::ApiErrorType::kBadData, ToStd(params.status().message()), response);
+      return nullptr;
+    }
+    storage::ImportOptions options;
+    if (const std::string* format = FindParam(*params, "format")) {
+      if (*format == "prometheus") {
+        options.timestamp_unit = storage::import::TimestampUnit::kMilliseconds;
+      } else if (*format == "openmetrics") {
+        options.timestamp_unit = storage::import::TimestampUnit::kSeconds;
+      } else if (*format != "auto") {
+        Error(
+            query::ApiErrorType::kBadData,
+            StrCat("invalid parameter \"format\": expected auto, prometheus or openmetrics, got \"",
+                   *format, "\""),
+            response);
+        return nullptr;
+      }
+    }
+    return std::make_unique<ImportConsumer>(engine, options);
+  };
+  return route;
+}
+
+}  // namespace plumbline::web
