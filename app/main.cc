@@ -1,1 +1,115 @@
-int main() { return 0; }
+// plumbline: the one binary. Subcommands and their flags (CLI11 stays in this file).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "app/config.h"
+#include "app/export_command.h"
+#include "app/import_command.h"
+#include "app/serve.h"
+#include "app/signals.h"
+#include "common/build_info.h"
+#include "common/log.h"
+
+namespace plumbline::app {
+namespace {
+
+struct ServeFlags {
+  std::string config_path;
+  std::map<std::string, std::string> values;
+  std::map<std::string, CLI::Option*> options;
+};
+
+void AddServe(CLI::App& app, ServeFlags* flags) {
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the server: StatsD in, storage, PromQL API, dashboards (no config needed)");
+  serve
+      ->add_option("--config", flags->config_path,
+                   "YAML config file; its keys are the flag names without --")
+      ->check(CLI::ExistingFile);
+  for (const Setting& s : ServeSettings()) {
+    flags->options[s.name] = serve->add_option("--" + s.name, flags->values[s.name],
+                                               s.help + " (default " + s.default_value + ")");
+  }
+}
+
+void AddImport(CLI::App& app, ImportFlags* flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "import",
+      "Bulk-load Prometheus text (ms timestamps) or OpenMetrics text (s timestamps, # EOF), into "
+      "a stopped store (--data-dir) or a running server (--server)");
+  cmd->add_option("--data-dir", flags->data_dir, "Store to load into (default ./data)");
+  cmd->add_option("--server", flags->server, "URL of a running server, e.g. http://127.0.0.1:8080");
+  cmd->add_option("--token", flags->token, "Bearer token for --server");
+  cmd->add_option("--format", flags->format,
+                  "auto (default: '.' in a timestamp means seconds), prometheus, openmetrics");
+  cmd->add_option(
+      "--retention", flags->retention,
+      "Offline: samples older than this are refused, as the server would (default 15d)");
+  cmd->add_option("FILE", flags->file, "File to import, or - for stdin")->required();
+}
+
+void AddCompact(CLI::App& app, std::string* data_dir) {
+  CLI::App* cmd = app.add_subcommand("compact", "Fully compact a stopped store");
+  cmd->add_option("--data-dir", *data_dir, "Store to compact (default ./data)");
+}
+
+void AddExport(CLI::App& app, ExportFlags* flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "export", "Print a stopped store's samples as Prometheus text (ms timestamps)");
+  cmd->add_option("--data-dir", flags->data_dir, "Store to read (default ./data)");
+  cmd->add_option("--metric", flags->metric, "Regex over metric names (default .+)");
+  cmd->add_option("--start", flags->start_ms, "First timestamp, unix ms");
+  cmd->add_option("--end", flags->end_ms, "Last timestamp, unix ms");
+}
+
+// Config file first, then the flags given on the command line (flags win).
+absl::Status BuildServeConfig(const ServeFlags& flags, ServeConfig* config) {
+  if (!flags.config_path.empty()) {
+    absl::Status s = LoadConfigFile(flags.config_path, config);
+    if (!s.ok()) return s;
+  }
+  for (const Setting& s : ServeSettings()) {
+    if (flags.options.at(s.name)->count() == 0) continue;
+    absl::Status status = ApplySetting(s, flags.values.at(s.name), "flag --" + s.name, config);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+int Main(int argc, char** argv) {
+  BlockShutdownSignals();  // before any thread starts, so every thread inherits the mask
+  CLI::App app{"Plumbline: shared metrics for teams that deploy often"};
+  app.set_version_flag("--version", std::string("plumbline ") + kVersion + " (" + kRevision + ")");
+  app.require_subcommand(1);
+  ServeFlags serve_flags;
+  AddServe(app, &serve_flags);
+  ImportFlags import_flags;
+  AddImport(app, &import_flags);
+  std::string compact_dir = "./data";
+  AddCompact(app, &compact_dir);
+  ExportFlags export_flags;
+  AddExport(app, &export_flags);
+  CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand("import")) return RunImport(import_flags);
+  if (app.got_subcommand("compact")) return RunCompact(compact_dir);
+  if (app.got_subcommand("export")) return RunExport(export_flags);
+
+  if (app.got_subcommand("serve")) {
+    ServeConfig config;
+    absl::Status s = BuildServeConfig(serve_flags, &config);
+    if (!s.ok()) {
+      PL_LOG(Error) << s.message();
+      return 2;
+    }
+    return RunServe(config);
+  }
+  return 2;
+}
+
+}  // namespace
+}  // namespace plumbline::app
+
+int main(int argc, char** argv) { return plumbline::app::Main(argc, argv); }

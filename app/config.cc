@@ -1,0 +1,134 @@
+#include "app/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/duration.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "yaml-cpp/yaml.h"
+
+namespace plumbline::app {
+namespace {
+
+absl::Status ApplyDuration(std::string_view value, int64_t min_ms, std::string_view min_text,
+                           int64_t* out) {
+  absl::StatusOr<int64_t> ms = ParseDurationMs(value);
+  if (!ms.ok()) return ms.status();
+  if (*ms < min_ms) {
+    return absl::InvalidArgumentError(
+        StrCat("must be at least ", min_text, ", got \"", value, "\""));
+  }
+  *out = *ms;
+  return absl::OkStatus();
+}
+
+absl::Status ApplyHostPort(std::string_view value, HostPort* out) {
+  absl::StatusOr<HostPort> hp = ParseHostPort(value);
+  if (!hp.ok()) return hp.status();
+  *out = *hp;
+  return absl::OkStatus();
+}
+
+std::vector<Setting> MakeSettings() {
+  return {
+      {"data-dir", "Directory of the embedded store (created if missing)", "./data",
+       [](std::string_view v, ServeConfig* c) {
+         if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+         c->data_dir = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"http-listen", "Address of the HTTP API, UI and /metrics", "127.0.0.1:8080",
+       [](std::string_view v, ServeConfig* c) { return ApplyHostPort(v, &c->http_listen); }},
+      {"statsd-listen", "Address of the StatsD UDP and TCP listeners", "127.0.0.1:8125",
+       [](std::string_view v, ServeConfig* c) { return ApplyHostPort(v, &c->statsd_listen); }},
+      {"graphite-listen", "Address of the Graphite plaintext TCP listener", "127.0.0.1:2003",
+       [](std::string_view v, ServeConfig* c) { return ApplyHostPort(v, &c->graphite_listen); }},
+      {"flush-interval", "How often aggregated StatsD metrics are written", "10s",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 100, "100ms", &c->flush_interval_ms);
+       }},
+      {"log-level", "debug, info, warn or error", "info",
+       [](std::string_view v, ServeConfig* c) {
+         if (!ParseLogLevel(v, &c->log_level)) {
+           return absl::InvalidArgumentError(
+               StrCat("expected one of debug, info, warn, error, got \"", v, "\""));
+         }
+         return absl::OkStatus();
+       }},
+      {"retention", "How long samples are kept (whole UTC days; at least 1d)", "15d",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, kDayMs, "1d (data is dropped in whole days)", &c->retention_ms);
+       }},
+  };
+}
+
+}  // namespace
+
+const std::vector<Setting>& ServeSettings() {
+  static const std::vector<Setting>* settings = new std::vector<Setting>(MakeSettings());
+  return *settings;
+}
+
+const Setting* FindSetting(std::string_view name) {
+  for (const Setting& s : ServeSettings()) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::string SettingNames() {
+  std::string names;
+  for (const Setting& s : ServeSettings()) StrAppend(&names, names.empty() ? "" : ", ", s.name);
+  return names;
+}
+
+absl::Status ApplySetting(const Setting& setting, std::string_view value, std::string_view source,
+                          ServeConfig* config) {
+  absl::Status status = setting.apply(value, config);
+  if (status.ok()) return status;
+  return absl::InvalidArgumentError(
+      StrCat(source, ": invalid value \"", value, "\": ", status.message()));
+}
+
+absl::Status LoadConfigText(std::string_view text, std::string_view source_name,
+                            ServeConfig* config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        StrCat("config file ", source_name, " line ", e.mark.line + 1, ": ", e.msg));
+  }
+  if (root.IsNull()) return absl::OkStatus();  // an empty file configures nothing
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(
+        StrCat("config file ", source_name, ": expected a mapping of settings at the top level"));
+  }
+  for (const auto& entry : root) {
+    const int line = entry.first.Mark().line + 1;
+    const std::string key = entry.first.Scalar();
+    const Setting* setting = FindSetting(key);
+    if (setting == nullptr) {
+      return absl::InvalidArgumentError(StrCat("config file ", source_name, " line ", line,
+                                               ": unknown key \"", key,
+                                               "\" (known keys: ", SettingNames(), ")"));
+    }
+    const std::string where = StrCat("config file ", source_name, " line ", line, ": ", key);
+    if (!entry.second.IsScalar()) {
+      return absl::InvalidArgumentError(StrCat(where, ": expected a single value"));
+    }
+    PL_RETURN_IF_ERROR(ApplySetting(*setting, entry.second.Scalar(), where, config));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadConfigFile(const std::string& path, ServeConfig* config) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(StrCat("cannot read config file ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return LoadConfigText(buffer.str(), path, config);
+}
+
+}  // namespace plumbline::app

@@ -1,0 +1,58 @@
+// The `serve` configuration: every setting is a flag and a YAML key of the same name
+// (flag --flush-interval, key flush-interval). Flags win over the config file.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/host_port.h"
+#include "common/log.h"
+
+namespace plumbline::app {
+
+inline constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+
+struct ServeConfig {
+  std::string data_dir = "./data";
+  HostPort http_listen{"127.0.0.1", 8080};
+  HostPort statsd_listen{"127.0.0.1", 8125};
+  HostPort graphite_listen{"127.0.0.1", 2003};
+  int64_t flush_interval_ms = 10'000;
+  LogLevel log_level = LogLevel::kInfo;
+  int64_t retention_ms = 15 * kDayMs;
+};
+
+// One setting: its name (flag without "--", and config key), help and how to apply a value.
+struct Setting {
+  std::string name;
+  std::string help;
+  std::string default_value;
+  // Parses `value` into `config`; InvalidArgument says what was expected.
+  std::function<absl::Status(std::string_view value, ServeConfig* config)> apply;
+};
+
+// All settings of `serve`, in the order `--help` shows them.
+const std::vector<Setting>& ServeSettings();
+
+// The setting called `name`, or nullptr.
+const Setting* FindSetting(std::string_view name);
+// Names of all settings, comma-separated (for messages).
+std::string SettingNames();
+
+// Applies `value`; the error names the flag or key via `source`
+// (e.g. "flag --flush-interval" or "config file p.yaml line 3: flush-interval").
+absl::Status ApplySetting(const Setting& setting, std::string_view value, std::string_view source,
+                          ServeConfig* config);
+
+// Reads a YAML config file whose top level maps setting names to values and applies it.
+// Unknown keys, non-scalar values and bad values are errors naming the file, line and key.
+absl::Status LoadConfigFile(const std::string& path, ServeConfig* config);
+// The same for YAML text (`source_name` is used in messages).
+absl::Status LoadConfigText(std::string_view text, std::string_view source_name,
+                            ServeConfig* config);
+
+}  // namespace plumbline::app

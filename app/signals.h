@@ -1,0 +1,17 @@
+// Shutdown signals, handled synchronously: the main thread blocks SIGINT/SIGTERM before any
+// other thread starts (so every thread inherits the mask) and later waits for one with sigwait.
+#pragma once
+
+namespace plumbline::app {
+
+// Blocks SIGINT and SIGTERM in the calling thread and ignores SIGPIPE. Call first in main.
+void BlockShutdownSignals();
+
+// Waits for SIGINT or SIGTERM and returns its number.
+int WaitForShutdownSignal();
+
+// Starts a detached thread that exits the process at once (status 1) on the next SIGINT or
+// SIGTERM: "a second signal exits at once" while a graceful shutdown is under way.
+void ExitOnSecondSignal();
+
+}  // namespace plumbline::app

@@ -1,0 +1,98 @@
+#include "app/config.h"
+
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace plumbline::app {
+namespace {
+
+using ::plumbline::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(ConfigTest, DefaultsAreTheEmbeddedDefault) {
+  ServeConfig config;
+  EXPECT_EQ(config.data_dir, "./data");
+  EXPECT_EQ(config.http_listen.ToString(), "127.0.0.1:8080");
+  EXPECT_EQ(config.statsd_listen.ToString(), "127.0.0.1:8125");
+  EXPECT_EQ(config.graphite_listen.ToString(), "127.0.0.1:2003");
+  EXPECT_EQ(config.flush_interval_ms, 10'000);
+  EXPECT_EQ(config.retention_ms, 15 * kDayMs);
+}
+
+TEST(ConfigTest, EveryFlagIsAlsoAConfigKey) {
+  // Each setting's default text must itself be accepted, through the same path as the file.
+  for (const Setting& s : ServeSettings()) {
+    SCOPED_TRACE(s.name);
+    ServeConfig config;
+    PL_EXPECT_OK(LoadConfigText(s.name + ": \"" + s.default_value + "\"\n", "t.yaml", &config));
+  }
+}
+
+TEST(ConfigTest, LoadsYamlKeys) {
+  ServeConfig config;
+  PL_ASSERT_OK(LoadConfigText(R"(
+data-dir: /var/lib/plumbline
+http-listen: "0.0.0.0:9090"
+flush-interval: 1m
+log-level: debug
+retention: 30d
+)",
+                              "p.yaml", &config));
+  EXPECT_EQ(config.data_dir, "/var/lib/plumbline");
+  EXPECT_EQ(config.http_listen.ToString(), "0.0.0.0:9090");
+  EXPECT_EQ(config.flush_interval_ms, 60'000);
+  EXPECT_EQ(config.log_level, LogLevel::kDebug);
+  EXPECT_EQ(config.retention_ms, 30 * kDayMs);
+}
+
+TEST(ConfigTest, RejectsBadConfigWithFileLineAndKey) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"flush-interval: 10\n", "p.yaml line 1: flush-interval: invalid value \"10\""},
+           {"\n\nretention: 12h\n",
+            "p.yaml line 3: retention: invalid value \"12h\": must be at least 1d"},
+           {"log-level: verbose\n", "expected one of debug, info, warn, error"},
+           {"http-listen: localhost\n", "not a valid address"},
+           {"data-dir: ./d\nfrobnicate: 1\n", "p.yaml line 2: unknown key \"frobnicate\""},
+           {"flush-interval: [1, 2]\n", "p.yaml line 1: flush-interval: expected a single value"},
+           {"- a\n- b\n", "expected a mapping"},
+           {"a: [unclosed\n", "p.yaml line"},
+       }) {
+    SCOPED_TRACE(c.yaml);
+    ServeConfig config;
+    EXPECT_THAT(LoadConfigText(c.yaml, "p.yaml", &config),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)));
+  }
+}
+
+TEST(ConfigTest, FlagErrorsNameTheFlag) {
+  ServeConfig config;
+  const Setting* setting = FindSetting("flush-interval");
+  ASSERT_NE(setting, nullptr);
+  EXPECT_THAT(ApplySetting(*setting, "soon", "flag --flush-interval", &config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("flag --flush-interval: invalid value \"soon\"")));
+  EXPECT_EQ(FindSetting("no-such"), nullptr);
+}
+
+TEST(ConfigTest, EmptyFileConfiguresNothingAndMissingFileIsAnError) {
+  ServeConfig config;
+  PL_EXPECT_OK(LoadConfigText("", "empty.yaml", &config));
+  EXPECT_EQ(config.data_dir, "./data");
+  plumbline::testing::TempDir dir;
+  EXPECT_THAT(LoadConfigFile(dir.Sub("missing.yaml"), &config),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing.yaml")));
+  { std::ofstream(dir.Sub("ok.yaml")) << "data-dir: " << dir.Sub("data") << "\n"; }
+  PL_EXPECT_OK(LoadConfigFile(dir.Sub("ok.yaml"), &config));
+  EXPECT_EQ(config.data_dir, dir.Sub("data"));
+}
+
+}  // namespace
+}  // namespace plumbline::app
