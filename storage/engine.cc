@@ -65,6 +65,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const DbOptions& db_options
       clock_(options.clock != nullptr ? options.clock : SystemClock::Get()),
       metrics_(std::make_unique<StorageMetrics>(options.registry)),
       db_(std::move(db)) {
+  events_ = NewEventStore(this, clock_, options.event_retention_ms);
   write_options_.sync = options.sync_wal;
 }
 

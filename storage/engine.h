@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/clock.h"
+#include "storage/events.h"
 #include "storage/labels.h"
 #include "storage/matcher.h"
 
@@ -48,10 +49,11 @@ inline constexpr int kFormatVersion = 1;
 
 struct EngineOptions {
   std::string data_dir;
-  int64_t retention_ms = 15 * kDayMs;        // samples; enforced in whole UTC days
-  Clock* clock = nullptr;                    // default: SystemClock
-  prometheus::Registry* registry = nullptr;  // self-metrics, when set
-  bool sync_wal = false;                     // fsync the WAL on every Append
+  int64_t retention_ms = 15 * kDayMs;         // samples; enforced in whole UTC days
+  int64_t event_retention_ms = 400 * kDayMs;  // the deploy log
+  Clock* clock = nullptr;                     // default: SystemClock
+  prometheus::Registry* registry = nullptr;   // self-metrics, when set
+  bool sync_wal = false;                      // fsync the WAL on every Append
   size_t block_cache_bytes = 128 << 20;
   // Runs retention and head maintenance in a background thread (every minute).
   bool background_maintenance = true;
@@ -177,6 +179,9 @@ class Engine {
       int64_t maxt) = 0;
 
   virtual std::unique_ptr<BulkWriter> NewBulkWriter() = 0;
+
+  // The deploy log, stored alongside (same database, own column family and retention).
+  virtual EventStore* events() = 0;
 
   virtual absl::Status PutMetadata(const MetricMetadata& metadata) = 0;
   // All metadata, or one metric's when `metric` is not empty.

@@ -155,6 +155,8 @@ void EngineImpl::MaintenanceLoop() {
       last_retention = now;
       s = EnforceRetention();
       if (!s.ok()) PL_LOG(Warn) << "storage retention: " << s.message();
+      s = events_->EnforceRetention();
+      if (!s.ok()) PL_LOG(Warn) << "event retention: " << s.message();
     }
   }
 }

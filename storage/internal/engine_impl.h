@@ -55,6 +55,7 @@ class EngineImpl final : public Engine {
   absl::Status Maintain() override;
   absl::Status CompactAll() override;
   std::unique_ptr<BulkWriter> NewBulkWriter() override;
+  EventStore* events() override { return events_.get(); }
   EngineStats Stats() override;
   std::shared_ptr<prometheus::Collectable> RocksDbCollector() override;
 
@@ -121,6 +122,7 @@ class EngineImpl final : public Engine {
   const DbOptions db_options_;
   Clock* const clock_;
   std::unique_ptr<StorageMetrics> metrics_;
+  std::unique_ptr<EventStore> events_;
   rocksdb::WriteOptions write_options_;
 
   // Writers hold mu_ exclusively for a whole Append; readers hold it shared only while they
@@ -138,6 +140,8 @@ class EngineImpl final : public Engine {
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread maintenance_thread_;
 };
+
+std::unique_ptr<EventStore> NewEventStore(EngineImpl* engine, Clock* clock, int64_t retention_ms);
 
 // Window index and bounds of the 2-hour chunk windows.
 inline int64_t WindowOf(int64_t t) {

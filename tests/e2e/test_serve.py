@@ -74,6 +74,25 @@ class ServeTest(unittest.TestCase):
         code = self.server.stop(signal.SIGINT)
         self.assertEqual(code, 0, self.server.log())
 
+    def test_second_signal_exits_at_once_while_shutdown_waits(self):
+        # A slow upload keeps a request in flight, so the graceful shutdown waits for it.
+        s = socket.create_connection(("127.0.0.1", self.server.http_port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(b"POST /api/v1/import/prometheus HTTP/1.1\r\nHost: x\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        line = b'slow{a="1"} 1\n'
+        s.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+        time.sleep(0.3)
+        self.server.proc.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        self.assertIsNone(self.server.proc.poll(), "exited before the in-flight request ended")
+        start = time.monotonic()
+        self.server.proc.send_signal(signal.SIGTERM)
+        code = self.server.proc.wait(timeout=10)
+        self.assertEqual(code, 1)
+        self.assertLess(time.monotonic() - start, 3.0)
+        self.assertIn("again: exiting at once", self.server.log())
+
     def test_second_instance_on_same_data_dir_is_refused(self):
         other = Server(data_dir=self.server.data_dir)
         self.addCleanup(other.close)
