@@ -140,24 +140,24 @@ absl::Status EngineImpl::CompactAll() {
 }
 
 void EngineImpl::MaintenanceLoop() {
-  int64_t last_retention = INT64_MIN;
+  int64_t last_retention = INT64_MIN;  // so retention also runs right at start
   while (true) {
+    const int64_t now = clock_->NowMs();
+    if (last_retention == INT64_MIN || now - last_retention >= kRetentionPeriodMs) {
+      last_retention = now;
+      absl::Status s = EnforceRetention();
+      if (!s.ok()) PL_LOG(Warn) << "storage retention: " << s.message();
+      s = events_->EnforceRetention();
+      if (!s.ok()) PL_LOG(Warn) << "event retention: " << s.message();
+    }
     {
       absl::MutexLock lock(&stop_mu_);
       // Wakes early on shutdown.
       stop_mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(kMaintenancePeriodMs));
       if (stop_) return;
     }
-    absl::Status s = Maintain();
-    if (!s.ok()) PL_LOG(Warn) << "storage maintenance: " << s.message();
-    const int64_t now = clock_->NowMs();
-    if (last_retention == INT64_MIN || now - last_retention >= kRetentionPeriodMs) {
-      last_retention = now;
-      s = EnforceRetention();
-      if (!s.ok()) PL_LOG(Warn) << "storage retention: " << s.message();
-      s = events_->EnforceRetention();
-      if (!s.ok()) PL_LOG(Warn) << "event retention: " << s.message();
-    }
+    if (absl::Status s = Maintain(); !s.ok())
+      PL_LOG(Warn) << "storage maintenance: " << s.message();
   }
 }
 

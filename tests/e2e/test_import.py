@@ -149,6 +149,23 @@ class ImportTest(unittest.TestCase):
         self.assertIn(b"cannot reach", r.stderr)
 
 
+class FullDataSetTest(unittest.TestCase):
+    """The whole standard data set (1,000 series, 8.64 M samples) imports exactly."""
+
+    def test_standard_data_set_imports_with_matching_counts_and_sums(self):
+        tmp = tempfile.TemporaryDirectory(prefix="plumbline_full_")
+        self.addCleanup(tmp.cleanup)
+        prom, _, sums, samples, series = generate(tmp.name, hours=24, hosts=50)
+        self.assertEqual((samples, series), (8640000, 1000))
+        data = os.path.join(tmp.name, "data")
+        r = run_cli("import", "--data-dir", data, prom, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        exported = export(data)
+        self.assertEqual(len(exported), series)
+        self.assertEqual(sum(len(p) for p in exported.values()), samples)
+        self.assertTrue(sums_of(exported) == sums, "per-series sums differ from the generator's")
+
+
 class CrashTest(unittest.TestCase):
     """kill -9 the real server at random moments during HTTP imports: nothing acknowledged
     may be lost, nothing may be corrupt."""

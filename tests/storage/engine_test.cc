@@ -273,6 +273,29 @@ TEST_F(EngineTest, RetentionDropsWholeDaysAndExpiredSeries) {
   EXPECT_EQ(MustAppend(*engine, batch).series_created, 1u);
 }
 
+TEST_F(EngineTest, RetentionRunsInTheBackgroundRightAtStart) {
+  auto engine = Open();
+  AppendBatch batch;
+  batch.Add(L({{"__name__", "expiring"}}), kT0 + 1000, 1);
+  MustAppend(*engine, batch);
+  clock_.SetMs(kT0 + 4 * 3600 * 1000);
+  PL_ASSERT_OK(engine->Maintain());  // sealed into a chunk
+  engine.reset();
+  clock_.SetMs(kT0 + 17 * kDayMs);  // the store was stopped while the day expired
+  EngineOptions options;
+  options.data_dir = dir_.Sub("data");
+  options.clock = &clock_;
+  options.background_maintenance = true;
+  auto reopened = Engine::Open(options);
+  PL_ASSERT_OK(reopened);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {  // bounded wait for the background thread
+    gone = ReadAll(**reopened, {Eq("__name__", "expiring")}, 0, kT0 + kDayMs).empty();
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone);
+}
+
 TEST_F(EngineTest, LabelNamesAndValues) {
   auto engine = Open();
   AppendBatch batch;
