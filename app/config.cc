@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -30,6 +31,28 @@ absl::Status ApplyHostPort(std::string_view value, HostPort* out) {
   return absl::OkStatus();
 }
 
+// "" or "off" turns a listener off.
+absl::Status ApplyOptionalHostPort(std::string_view value, std::optional<HostPort>* out) {
+  if (value.empty() || value == "off") {
+    out->reset();
+    return absl::OkStatus();
+  }
+  HostPort hp;
+  PL_RETURN_IF_ERROR(ApplyHostPort(value, &hp));
+  *out = hp;
+  return absl::OkStatus();
+}
+
+absl::Status ApplyInteger(std::string_view value, int64_t min, int64_t max, int64_t* out) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || end != value.data() + value.size() || v < min || v > max) {
+    return absl::InvalidArgumentError(StrCat("expected a whole number from ", min, " to ", max));
+  }
+  *out = v;
+  return absl::OkStatus();
+}
+
 std::vector<Setting> MakeSettings() {
   return {
       {"data-dir", "Directory of the embedded store (created if missing)", "./data",
@@ -40,10 +63,15 @@ std::vector<Setting> MakeSettings() {
        }},
       {"http-listen", "Address of the HTTP API, UI and /metrics", "127.0.0.1:8080",
        [](std::string_view v, ServeConfig* c) { return ApplyHostPort(v, &c->http_listen); }},
-      {"statsd-listen", "Address of the StatsD UDP and TCP listeners", "127.0.0.1:8125",
-       [](std::string_view v, ServeConfig* c) { return ApplyHostPort(v, &c->statsd_listen); }},
-      {"graphite-listen", "Address of the Graphite plaintext TCP listener", "127.0.0.1:2003",
-       [](std::string_view v, ServeConfig* c) { return ApplyHostPort(v, &c->graphite_listen); }},
+      {"statsd-listen", "Address of the StatsD UDP and TCP listeners (off: none)", "127.0.0.1:8125",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyOptionalHostPort(v, &c->statsd_listen);
+       }},
+      {"graphite-listen", "Address of the Graphite plaintext TCP listener (off: none)",
+       "127.0.0.1:2003",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyOptionalHostPort(v, &c->graphite_listen);
+       }},
       {"flush-interval", "How often aggregated StatsD metrics are written", "10s",
        [](std::string_view v, ServeConfig* c) {
          return ApplyDuration(v, 100, "100ms", &c->flush_interval_ms);
@@ -59,6 +87,43 @@ std::vector<Setting> MakeSettings() {
       {"retention", "How long samples are kept (whole UTC days; at least 1d)", "15d",
        [](std::string_view v, ServeConfig* c) {
          return ApplyDuration(v, kDayMs, "1d (data is dropped in whole days)", &c->retention_ms);
+       }},
+      {"mapping-file", "statsd_exporter-style YAML mapping rules for StatsD names", "",
+       [](std::string_view v, ServeConfig* c) {
+         c->mapping_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"max-series", "Distinct StatsD keys held per receiver; new ones beyond are refused",
+       "1000000",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyInteger(v, 1, 1'000'000'000, &c->max_series);
+       }},
+      {"statsd-receivers", "UDP receiver threads (SO_REUSEPORT sockets); 0: one per core", "0",
+       [](std::string_view v, ServeConfig* c) {
+         int64_t n = 0;
+         PL_RETURN_IF_ERROR(ApplyInteger(v, 0, 256, &n));
+         c->statsd_receivers = static_cast<int>(n);
+         return absl::OkStatus();
+       }},
+      {"statsd-receive-buffer", "SO_RCVBUF bytes per UDP socket (capped by the kernel)", "33554432",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyInteger(v, 4096, 1LL << 31, &c->statsd_receive_buffer);
+       }},
+      {"counter-expiry", "A StatsD counter idle this long stops being written", "5m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 0, "0s", &c->counter_expiry_ms);
+       }},
+      {"gauge-expiry", "A gauge (or service check) idle this long stops being re-written", "5m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 0, "0s", &c->gauge_expiry_ms);
+       }},
+      {"timer-expiry", "A timer/histogram/distribution idle this long stops being written", "5m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 0, "0s", &c->timer_expiry_ms);
+       }},
+      {"set-expiry", "A set idle this long stops being written", "5m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 0, "0s", &c->set_expiry_ms);
        }},
   };
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,11 +20,19 @@ inline constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 struct ServeConfig {
   std::string data_dir = "./data";
   HostPort http_listen{"127.0.0.1", 8080};
-  HostPort statsd_listen{"127.0.0.1", 8125};
-  HostPort graphite_listen{"127.0.0.1", 2003};
+  std::optional<HostPort> statsd_listen = HostPort{"127.0.0.1", 8125};    // unset: off
+  std::optional<HostPort> graphite_listen = HostPort{"127.0.0.1", 2003};  // unset: off
   int64_t flush_interval_ms = 10'000;
   LogLevel log_level = LogLevel::kInfo;
   int64_t retention_ms = 15 * kDayMs;
+  std::string mapping_file;
+  int64_t max_series = 1'000'000;
+  int statsd_receivers = 0;  // 0: one per core
+  int64_t statsd_receive_buffer = 32 << 20;
+  int64_t counter_expiry_ms = 5 * 60'000;
+  int64_t gauge_expiry_ms = 5 * 60'000;
+  int64_t timer_expiry_ms = 5 * 60'000;
+  int64_t set_expiry_ms = 5 * 60'000;
 };
 
 // One setting: its name (flag without "--", and config key), help and how to apply a value.

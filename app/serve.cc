@@ -3,11 +3,13 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 
 #include "app/self_metrics.h"
 #include "app/signals.h"
+#include "collector/collector.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "prometheus/registry.h"
@@ -62,9 +64,10 @@ int RunServe(const ServeConfig& config) {
   SetLogLevel(config.log_level);
   PL_LOG(Info) << "starting plumbline, data dir " << config.data_dir;
   PL_LOG(Debug) << "configuration: data-dir=" << config.data_dir
-                << " http-listen=" << config.http_listen.ToString()
-                << " statsd-listen=" << config.statsd_listen.ToString()
-                << " graphite-listen=" << config.graphite_listen.ToString()
+                << " http-listen=" << config.http_listen.ToString() << " statsd-listen="
+                << (config.statsd_listen ? config.statsd_listen->ToString() : "off")
+                << " graphite-listen="
+                << (config.graphite_listen ? config.graphite_listen->ToString() : "off")
                 << " flush-interval=" << FormatDurationMs(config.flush_interval_ms)
                 << " retention=" << FormatDurationMs(config.retention_ms);
 
@@ -102,6 +105,31 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
   exposition.Add((*engine)->RocksDbCollector());
+
+  collector::CollectorOptions collector_options;
+  collector_options.statsd_listen = config.statsd_listen;
+  collector_options.graphite_listen = config.graphite_listen;
+  collector_options.receiver_threads = config.statsd_receivers;
+  collector_options.receive_buffer_bytes = static_cast<int>(config.statsd_receive_buffer);
+  collector_options.mapping_file = config.mapping_file;
+  collector_options.shard.max_series = static_cast<size_t>(config.max_series);
+  collector_options.flusher.interval_ms = config.flush_interval_ms;
+  collector_options.flusher.counter_expiry_ms = config.counter_expiry_ms;
+  collector_options.flusher.gauge_expiry_ms = config.gauge_expiry_ms;
+  collector_options.flusher.observer_expiry_ms = config.timer_expiry_ms;
+  collector_options.flusher.set_expiry_ms = config.set_expiry_ms;
+  // Keys idle for twice the longest expiry leave the receivers' maps.
+  const int64_t longest_expiry = std::max({config.counter_expiry_ms, config.gauge_expiry_ms,
+                                           config.timer_expiry_ms, config.set_expiry_ms});
+  collector_options.shard.idle_epochs =
+      static_cast<uint64_t>(2 * longest_expiry / config.flush_interval_ms + 2);
+  absl::StatusOr<std::unique_ptr<collector::Collector>> statsd =
+      collector::Collector::Start(collector_options, engine->get(), registry.get());
+  if (!statsd.ok()) {
+    PL_LOG(Error) << statsd.status().message();
+    (*http)->Shutdown(kShutdownDeadlineMs);
+    return 1;
+  }
   engine_slot.store(engine->get(), std::memory_order_release);
   ready.store(true, std::memory_order_release);
   PL_LOG(Info) << "server is ready";
@@ -112,6 +140,8 @@ int RunServe(const ServeConfig& config) {
   ExitOnSecondSignal();
   ready.store(false, std::memory_order_release);
   (*http)->Shutdown(kShutdownDeadlineMs);
+  (*statsd)->Stop();  // final flush
+  statsd->reset();
   engine_slot.store(nullptr, std::memory_order_release);
   engine->reset();  // closes RocksDB; open chunks are rebuilt from the head log on next start
   PL_LOG(Info) << "stopped cleanly";

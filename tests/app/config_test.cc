@@ -17,8 +17,8 @@ TEST(ConfigTest, DefaultsAreTheEmbeddedDefault) {
   ServeConfig config;
   EXPECT_EQ(config.data_dir, "./data");
   EXPECT_EQ(config.http_listen.ToString(), "127.0.0.1:8080");
-  EXPECT_EQ(config.statsd_listen.ToString(), "127.0.0.1:8125");
-  EXPECT_EQ(config.graphite_listen.ToString(), "127.0.0.1:2003");
+  EXPECT_EQ(config.statsd_listen->ToString(), "127.0.0.1:8125");
+  EXPECT_EQ(config.graphite_listen->ToString(), "127.0.0.1:2003");
   EXPECT_EQ(config.flush_interval_ms, 10'000);
   EXPECT_EQ(config.retention_ms, 15 * kDayMs);
 }
