@@ -138,7 +138,7 @@ mappings:
   name: "$1"
 )yaml");
   ExpectMaps(*mapper, {{"api.log-in", "api_log_in{}"},
-                       {"api.caf\xc3\xa9", "api_caf__{}"},
+                       {"api.caf\xc3\xa9", "api_caf_{}"},
                        {"num.5xx", "_5xx{}"},
                        {"num.a:b", "a:b{}"},
                        {"x.empty", "x{}"},

@@ -5,6 +5,7 @@ Standard library only.
 """
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -16,18 +17,37 @@ import urllib.request
 BIN = os.environ.get("PLUMBLINE_BIN", os.path.join(os.path.dirname(__file__), "../../build/plumbline"))
 
 
+_ISSUED = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A port that is free for both TCP and UDP right now (bind to 0 and release)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+    """A port that is free for both TCP and UDP right now, never handed out before in this
+    process, and outside the kernel's ephemeral range (so that no client connection of a test
+    running in parallel takes it between this check and the server's bind)."""
+    low, high = _ephemeral_range()
+    candidates = list(range(20000, low)) if low > 21000 else list(range(high + 1, 65535))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        if port in _ISSUED:
+            continue
         try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port))
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                 u.bind(("127.0.0.1", port))
-            return port
         except OSError:
             continue
+        _ISSUED.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
@@ -39,6 +59,16 @@ def http(method, url, body=None, headers=None, timeout=10):
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
+
+
+def _thread_stacks(pid):
+    """Every thread's stack of a hung process, when gdb is there (for the failure message)."""
+    try:
+        r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        return r.stdout[-12000:]
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "(no stacks: %s)" % e
 
 
 class Server:
@@ -68,12 +98,33 @@ class Server:
         return "http://127.0.0.1:%d" % self.http_port
 
     def start(self, wait_ready=True):
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        if wait_ready:
-            self.wait_ready()
+        """Starts the server; with wait_ready, until /-/ready answers. Should another process
+        take one of its ports first (tests run in parallel), starts again on new ports."""
+        for attempt in range(3):
+            self._log = open(self.log_path, "wb")
+            self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+            if not wait_ready:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except AssertionError:
+                if attempt == 2 or self.proc.poll() is None or "Address already in use" not in self.log():
+                    raise
+                self._log.close()
+                self._reassign_ports()
         return self
+
+    def _reassign_ports(self):
+        for flag, attr in (("--http-listen", "http_port"), ("--statsd-listen", "statsd_port"),
+                           ("--graphite-listen", "graphite_port")):
+            if flag not in self.args:
+                continue
+            i = self.args.index(flag) + 1
+            if self.args[i] == "127.0.0.1:%d" % getattr(self, attr):
+                setattr(self, attr, free_port())
+                self.args[i] = "127.0.0.1:%d" % getattr(self, attr)
 
     def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout
@@ -104,9 +155,11 @@ class Server:
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            stacks = _thread_stacks(self.proc.pid)
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError("server did not exit within %ds after %s" % (timeout, sig))
+            raise AssertionError("server did not exit within %ds after %s\n--- log:\n%s\n--- threads:\n%s"
+                                 % (timeout, sig, self.log()[-4000:], stacks))
 
     def kill9(self):
         if self.proc is not None and self.proc.poll() is None:

@@ -156,6 +156,31 @@ class StartupErrorsTest(unittest.TestCase):
             self.assertNotEqual(code, 0)
             self.assertIn('line 2: unknown key \\"flush-intervall\\"', server.log())
 
+    def test_bad_mapping_file_names_file_line_and_rule(self):
+        with Server() as server:
+            rules = os.path.join(server._tmp.name, "rules.yaml")
+            with open(rules, "w") as f:
+                f.write("mappings:\n- match: api.*\n  name: api_$2\n")
+            server.args += ["--mapping-file", rules]
+            server.start(wait_ready=False)
+            code = server.proc.wait(timeout=30)
+            self.assertNotEqual(code, 0)
+            self.assertIn("rules.yaml:3:9: name: reference $2 but the match has 1 capture", server.log())
+
+    def test_statsd_port_in_use_is_a_clear_error(self):
+        blocker = socket.socket()  # TCP: the StatsD TCP listener shares the UDP port number
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        try:
+            with Server() as server:
+                server.args[server.args.index("--statsd-listen") + 1] = "127.0.0.1:%d" % blocker.getsockname()[1]
+                server.start(wait_ready=False)
+                code = server.proc.wait(timeout=30)
+                self.assertNotEqual(code, 0)
+                self.assertIn("Address already in use", server.log())
+        finally:
+            blocker.close()
+
     def test_flags_win_over_config_file(self):
         # The file asks for port 1 (not ours to bind); the harness' --http-listen flag wins.
         with Server(config="http-listen: 127.0.0.1:1\nlog-level: debug\n") as server:
