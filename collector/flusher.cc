@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "absl/container/inlined_vector.h"
 #include "collector/collector_metrics.h"
 #include "collector/metric_name.h"
 #include "common/clock.h"
@@ -47,28 +48,73 @@ std::string FormatBound(double b) {
 struct Flusher::Series {
   Entry::Kind kind = Entry::Kind::kCounter;
   uint32_t generation = 0;
-  std::string key;
-  std::string name;
-  std::vector<storage::Label> labels;  // without __name__
-  const ObserverOptions* observer = nullptr;
+  bool touched = false;
+  bool has_value = false;  // gauges, service checks
   double timer_scale = 1;  // ms timers are written in seconds
   double scale = 1;        // a mapping rule's `scale`
   int64_t last_seen_ms = 0;
-  bool touched = false;
+  double total = 0;  // counters; observers: count
+  double sum = 0;    // observers
+  double value = 0;  // gauges, service checks
+  const ObserverOptions* observer = nullptr;
+  // Canonical encoding of the labels with __name__: the identity, and (decoded) where the
+  // labels of the written series come from when storage has no ref for them yet.
+  std::string key;
+  // Storage refs of the written series, in Output order (0: not known yet).
+  absl::InlinedVector<storage::SeriesRef, 1> refs;
 
-  double total = 0;        // counters; observers: count
-  double sum = 0;          // observers
-  bool has_value = false;  // gauges, service checks, graphite
-  double value = 0;
-  std::vector<std::pair<int64_t, double>> graphite;  // this window's points, snapped
-  std::vector<double> buckets;        // observers: per-bucket (non-cumulative) weights, +Inf last
-  std::vector<double> window_values;  // observers: for exact quantiles
-  absl::flat_hash_set<std::string> members;  // sets: this window
-
-  // The series written for it, built once, with their storage refs (0: not known yet).
-  std::vector<storage::Labels> outputs;
-  std::vector<storage::SeriesRef> refs;
+  // State of observers, sets and Graphite paths only (most series are counters and gauges).
+  struct Extra {
+    std::vector<double> buckets;        // observers: per-bucket (non-cumulative) weights, +Inf last
+    std::vector<double> window_values;  // observers: for exact quantiles
+    absl::flat_hash_set<std::string> members;          // sets: this window
+    std::vector<std::pair<int64_t, double>> graphite;  // this window's points, snapped
+  };
+  std::unique_ptr<Extra> extra;
 };
+
+namespace {
+
+// The labels of output `index` of a series (see Flusher::Series::refs): for observers
+// name_count, name_sum, name_bucket{le} per bound and +Inf, name{quantile} per quantile; for
+// everything else the series' own labels. Empty when they do not form a valid label set.
+storage::Labels OutputLabels(const storage::Labels& base, const ObserverOptions* observer,
+                             size_t index) {
+  if (observer == nullptr) return base;
+  const std::string name(base.metric_name());
+  std::string out_name;
+  const char* extra_name = nullptr;
+  std::string extra_value;
+  const size_t buckets = observer->buckets.size() + 1;
+  if (index == 0) {
+    out_name = name + "_count";
+  } else if (index == 1) {
+    out_name = name + "_sum";
+  } else if (index < 2 + buckets) {
+    out_name = name + "_bucket";
+    extra_name = "le";
+    extra_value =
+        index - 2 < observer->buckets.size() ? FormatBound(observer->buckets[index - 2]) : "+Inf";
+  } else {
+    out_name = name;
+    extra_name = "quantile";
+    extra_value = FormatBound(observer->quantiles[index - 2 - buckets]);
+  }
+  std::vector<storage::Label> l;
+  for (const storage::Label& label : base.items()) {
+    if (label.name != storage::kMetricNameLabel) l.push_back(label);
+  }
+  l.push_back({std::string(storage::kMetricNameLabel), std::move(out_name)});
+  if (extra_name != nullptr) l.push_back({extra_name, std::move(extra_value)});
+  absl::StatusOr<storage::Labels> labels = storage::Labels::FromPairs(std::move(l));
+  return labels.ok() ? *std::move(labels) : storage::Labels();
+}
+
+size_t OutputCount(const ObserverOptions* observer) {
+  return observer == nullptr ? 1 : 3 + observer->buckets.size() + observer->quantiles.size();
+}
+
+}  // namespace
 
 Flusher::Flusher(const FlusherOptions& options, std::vector<Shard*> shards, storage::Engine* engine,
                  const Mapper* mapper, CollectorMetrics* metrics)
@@ -167,17 +213,16 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
     created->kind = entry->kind;
     created->generation = ++generation_;
     created->key = key;
-    created->name = name;
     created->scale = scale;
-    created->labels.clear();
-    for (const storage::Label& l : canonical->items()) {
-      if (l.name != storage::kMetricNameLabel) created->labels.push_back(l);
-    }
     if (entry->kind == Entry::Kind::kObserver) {
       created->observer = observer != nullptr ? observer : &mapping_.mapper().defaults();
       created->timer_scale = entry->type == MetricType::kTimer ? kTimerScale : 1.0;
-      created->buckets.assign(created->observer->buckets.size() + 1, 0.0);
+      created->extra = std::make_unique<Series::Extra>();
+      created->extra->buckets.assign(created->observer->buckets.size() + 1, 0.0);
+    } else if (entry->kind == Entry::Kind::kSet || entry->kind == Entry::Kind::kGraphite) {
+      created->extra = std::make_unique<Series::Extra>();
     }
+    created->refs.assign(OutputCount(created->observer), 0);
     if (!free_slots_.empty()) {
       slot = free_slots_.back();
       free_slots_.pop_back();
@@ -188,31 +233,9 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
     }
     series = slots_[slot].get();
     by_key_.emplace(key, slot);
-    BuildOutputs(series);
   }
   entry->flush_cache = PackCache(slot, series->generation);
   return series;
-}
-
-void Flusher::BuildOutputs(Series* s) {
-  auto with = [&](std::string name, const char* extra_name = nullptr,
-                  std::string extra_value = "") {
-    std::vector<storage::Label> l = s->labels;
-    l.push_back({std::string(storage::kMetricNameLabel), std::move(name)});
-    if (extra_name != nullptr) l.push_back({extra_name, std::move(extra_value)});
-    absl::StatusOr<storage::Labels> labels = storage::Labels::FromPairs(std::move(l));
-    s->outputs.push_back(labels.ok() ? *labels : storage::Labels());
-  };
-  if (s->kind == Entry::Kind::kObserver) {
-    with(s->name + "_count");
-    with(s->name + "_sum");
-    for (double b : s->observer->buckets) with(s->name + "_bucket", "le", FormatBound(b));
-    with(s->name + "_bucket", "le", "+Inf");
-    for (double q : s->observer->quantiles) with(s->name, "quantile", FormatBound(q));
-  } else {
-    with(s->name);
-  }
-  s->refs.assign(s->outputs.size(), 0);
 }
 
 void Flusher::Merge(Series* s, const Entry& entry, const Window& w, int64_t t_ms) {
@@ -242,14 +265,14 @@ void Flusher::Merge(Series* s, const Entry& entry, const Window& w, int64_t t_ms
       for (size_t i = 0; i < values.size(); ++i) {
         const double v = values[i] * s->timer_scale * s->scale;
         const size_t bucket = std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin();
-        s->buckets[bucket] += weights.empty() ? 1.0 : weights[i];
-        s->window_values.push_back(v);
+        s->extra->buckets[bucket] += weights.empty() ? 1.0 : weights[i];
+        s->extra->window_values.push_back(v);
       }
       break;
     }
     case Entry::Kind::kSet:
       if (w.samples) {
-        for (const std::string& m : w.samples->members) s->members.insert(m);
+        for (const std::string& m : w.samples->members) s->extra->members.insert(m);
       }
       break;
     case Entry::Kind::kGraphite:
@@ -259,7 +282,7 @@ void Flusher::Merge(Series* s, const Entry& entry, const Window& w, int64_t t_ms
         for (size_t i = 0; i < times.size() && i < values.size(); ++i) {
           const int64_t t =
               times[i] < 0 ? t_ms : times[i] * 1000 / options_.interval_ms * options_.interval_ms;
-          s->graphite.emplace_back(t, values[i] * s->scale);
+          s->extra->graphite.emplace_back(t, values[i] * s->scale);
         }
       }
       break;
@@ -332,14 +355,24 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
   storage::AppendBatch batch;
   // For each Add by labels, where its ref goes once storage assigned it.
   std::vector<std::pair<Series*, size_t>> unresolved;
+  // The series' labels, decoded from its key when a sample must go by labels (the first
+  // flush of a series, and after storage forgot it).
+  storage::Labels base;
+  const Series* base_of = nullptr;
   auto add = [&](Series* s, size_t output, int64_t t, double v) {
-    if (s->outputs[output].empty()) return;  // could not form valid labels
     if (s->refs[output] != 0) {
       batch.Add(s->refs[output], t, v);
-    } else {
-      batch.Add(s->outputs[output], t, v);
-      unresolved.emplace_back(s, output);
+      return;
     }
+    if (base_of != s) {
+      absl::StatusOr<storage::Labels> decoded = storage::Labels::Decode(s->key);
+      base = decoded.ok() ? *std::move(decoded) : storage::Labels();
+      base_of = s;
+    }
+    storage::Labels labels = OutputLabels(base, s->observer, output);
+    if (labels.empty()) return;  // could not form valid labels
+    batch.Add(std::move(labels), t, v);
+    unresolved.emplace_back(s, output);
   };
   for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
     Series* s = slots_[slot].get();
@@ -376,14 +409,14 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
         if (s->has_value) add(s, 0, t_ms, s->value);
         break;
       case Entry::Kind::kSet:
-        add(s, 0, t_ms, static_cast<double>(s->members.size()));
-        s->members.clear();
+        add(s, 0, t_ms, static_cast<double>(s->extra->members.size()));
+        s->extra->members.clear();
         break;
       case Entry::Kind::kGraphite: {
         // Only what arrived, each point at its own grid slot; per slot the last to arrive
         // wins. A slot before what the series already holds is the engine's to refuse (and
         // count, as out of order).
-        auto& points = s->graphite;
+        auto& points = s->extra->graphite;
         std::stable_sort(points.begin(), points.end(),
                          [](const auto& a, const auto& b) { return a.first < b.first; });
         for (size_t i = 0; i < points.size(); ++i) {
@@ -397,14 +430,15 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
         add(s, 0, t_ms, s->total);
         add(s, 1, t_ms, s->sum);
         double cumulative = 0;
-        for (size_t b = 0; b < s->buckets.size(); ++b) {
-          cumulative += s->buckets[b];
+        const std::vector<double>& buckets = s->extra->buckets;
+        for (size_t b = 0; b < buckets.size(); ++b) {
+          cumulative += buckets[b];
           add(s, 2 + b, t_ms, cumulative);
         }
-        if (!s->window_values.empty()) {
-          std::vector<double>& v = s->window_values;
+        if (!s->extra->window_values.empty()) {
+          std::vector<double>& v = s->extra->window_values;
           std::sort(v.begin(), v.end());
-          const size_t first_quantile = 2 + s->buckets.size();
+          const size_t first_quantile = 2 + buckets.size();
           for (size_t q = 0; q < s->observer->quantiles.size(); ++q) {
             // Nearest rank: the smallest value with at least q of the values at or below it.
             const double rank =

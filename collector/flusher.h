@@ -72,7 +72,6 @@ class Flusher {
   void Merge(Series* series, const Entry& entry, const Window& window, int64_t t_ms);
   void MergeEvents(std::vector<PendingEvent>& events, int64_t t_ms, FlushStats* stats);
   void Emit(int64_t t_ms, FlushStats* stats);
-  void BuildOutputs(Series* series);
 
   const FlusherOptions options_;
   std::vector<Shard*> shards_;

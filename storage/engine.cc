@@ -25,6 +25,11 @@ void AppendBatch::Add(const Labels& labels, int64_t t, double v) {
   labels_.push_back(labels);
 }
 
+void AppendBatch::Add(Labels&& labels, int64_t t, double v) {
+  entries_.push_back(Entry{0, static_cast<uint32_t>(labels_.size()), t, v});
+  labels_.push_back(std::move(labels));
+}
+
 void AppendBatch::Add(SeriesRef ref, int64_t t, double v) {
   entries_.push_back(Entry{ref, 0, t, v});
 }
@@ -382,6 +387,10 @@ absl::StatusOr<AppendResult> EngineImpl::Append(const AppendBatch& batch) {
   pending.next_ref_before = next_ref_;
   pending.next_seq_before = next_seq_;
   pending.seq = next_seq_++;
+  // At most one undo record per sample: sized once, not doubled (a 200 k-series flush would
+  // otherwise hold up to twice its undo log while growing it).
+  pending.undo.reserve(batch.entries_.size());
+  pending.undo_index.reserve(batch.entries_.size());
   for (const AppendBatch::Entry& entry : batch.entries_) {
     const bool by_labels = entry.ref == 0;
     if (by_labels) result.refs.push_back(0);

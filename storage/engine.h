@@ -68,6 +68,7 @@ using SeriesRef = uint64_t;
 class AppendBatch {
  public:
   void Add(const Labels& labels, int64_t t, double v);
+  void Add(Labels&& labels, int64_t t, double v);
   void Add(SeriesRef ref, int64_t t, double v);
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }

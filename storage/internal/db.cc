@@ -106,11 +106,12 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
         break;
       case kSeries:
         cf = BaseCfOptions(db->cache_, 8 << 10, /*bloom=*/true);
-        cf.write_buffer_size = 32 << 20;
+        // Written once per new series: small memtables keep a burst of new series cheap in RSS.
+        cf.write_buffer_size = 16 << 20;
         break;
       case kPostings:
         cf = BaseCfOptions(db->cache_, 16 << 10, /*bloom=*/false);
-        cf.write_buffer_size = 32 << 20;
+        cf.write_buffer_size = 16 << 20;
         cf.compaction_filter = filter.get();
         break;
       case kChunks:
