@@ -127,6 +127,20 @@ Flusher::Flusher(const FlusherOptions& options, std::vector<Shard*> shards, stor
 
 Flusher::~Flusher() = default;
 
+std::string_view Flusher::KeyOf(uint32_t slot) const { return slots_[slot]->key; }
+
+size_t Flusher::SlotHash::operator()(uint32_t slot) const {
+  return absl::Hash<std::string_view>()(flusher->KeyOf(slot));
+}
+
+size_t Flusher::SlotHash::operator()(std::string_view key) const {
+  return absl::Hash<std::string_view>()(key);
+}
+
+bool Flusher::SlotEq::operator()(uint32_t slot, std::string_view key) const {
+  return flusher->KeyOf(slot) == key;
+}
+
 Flusher::Series* Flusher::Resolve(Entry* entry) {
   if (entry->flush_cache == kUnmapped) return nullptr;
   if (entry->flush_cache != 0) {
@@ -197,11 +211,11 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
     return nullptr;
   }
   const std::string key = canonical->Encode();
-  auto it = by_key_.find(key);
+  auto it = by_key_.find(std::string_view(key));
   Series* series;
   uint32_t slot;
   if (it != by_key_.end()) {
-    slot = it->second;
+    slot = *it;
     series = slots_[slot].get();
     if (series->kind != entry->kind) {
       metrics_->type_conflicts->Increment();
@@ -232,7 +246,7 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
       slots_.push_back(std::move(created));
     }
     series = slots_[slot].get();
-    by_key_.emplace(key, slot);
+    by_key_.insert(slot);
   }
   entry->flush_cache = PackCache(slot, series->generation);
   return series;
@@ -394,7 +408,7 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
         break;
     }
     if (t_ms - s->last_seen_ms > expiry) {
-      by_key_.erase(s->key);
+      by_key_.erase(slot);
       slots_[slot].reset();
       free_slots_.push_back(slot);
       continue;

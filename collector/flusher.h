@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "collector/mapping.h"
 #include "collector/shard.h"
@@ -84,7 +85,22 @@ class Flusher {
   // cache holds (slot, generation) so a dropped series is never dereferenced.
   std::vector<std::unique_ptr<Series>> slots_;
   std::vector<uint32_t> free_slots_;
-  absl::flat_hash_map<std::string, uint32_t> by_key_;
+  // Slots by their series' key, looked up by key without a second copy of it.
+  struct SlotHash {
+    using is_transparent = void;
+    const Flusher* flusher;
+    size_t operator()(uint32_t slot) const;
+    size_t operator()(std::string_view key) const;
+  };
+  struct SlotEq {
+    using is_transparent = void;
+    const Flusher* flusher;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t slot, std::string_view key) const;
+    bool operator()(std::string_view key, uint32_t slot) const { return (*this)(slot, key); }
+  };
+  std::string_view KeyOf(uint32_t slot) const;
+  absl::flat_hash_set<uint32_t, SlotHash, SlotEq> by_key_{0, SlotHash{this}, SlotEq{this}};
   uint32_t generation_ = 0;
 };
 

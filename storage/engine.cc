@@ -44,8 +44,8 @@ void AppendBatch::Clear() {
 EngineImpl::Undo& EngineImpl::PendingWrite::Touch(SeriesState* state) {
   auto [it, inserted] = undo_index.try_emplace(state, undo.size());
   if (inserted) {
-    undo.push_back(Undo{state, state->head.Save(), state->max_t, state->window,
-                        state->head_first_seq, state->postings_day, std::nullopt});
+    undo.push_back(Undo{state, state->max_t, state->window, state->head_first_seq,
+                        state->head.Save(), state->postings_day, std::nullopt});
   }
   return undo[it->second];
 }

@@ -1,6 +1,6 @@
 // ChunkAppender: the open chunk. Samples are streamed into two bit buffers (timestamps,
 // values) with the streamable encodings; everything else the appender needs sits in one
-// plain Cursor, so a checkpoint is a copy of the cursor and Restore truncates the buffers.
+// plain Cursor. A checkpoint is a sample count: Restore rebuilds from the first samples.
 #include <bit>
 #include <cstring>
 #include <string>
@@ -34,10 +34,8 @@ struct Cursor {
   uint32_t value_bits = 0;  // size of the value buffer
   uint16_t exceptions = 0;  // values written as escapes, saturating
   ValueKind kind = ValueKind::kIntStream;
-  uint8_t generation = 0;  // bumped whenever the value buffer is re-encoded from scratch
 };
 static_assert(std::is_trivially_copyable_v<Cursor>);
-static_assert(sizeof(Cursor) <= sizeof(ChunkAppender::Checkpoint::words));
 
 // Integer escapes cost ~90 bits each; once they are a large share, XOR is smaller.
 bool ShouldSwitchToXor(const Cursor& c) {
@@ -93,7 +91,6 @@ void ChunkAppender::State::Reencode(const std::vector<double>& vs, ValueKind kin
       if (c.values.ints.Append(v, &value_bits) && c.exceptions < UINT16_MAX) ++c.exceptions;
     }
   }
-  ++c.generation;
 }
 
 void ChunkAppender::State::MaybeRescale(double v) {
@@ -184,27 +181,28 @@ void ChunkAppender::SealTo(std::string* out) const {
 
 ChunkAppender::Checkpoint ChunkAppender::Save() const {
   Checkpoint cp;
-  const Cursor empty;
-  std::memcpy(cp.words, state_ ? &state_->c : &empty, sizeof(Cursor));
+  cp.num_samples = num_samples();
   return cp;
 }
 
 void ChunkAppender::Restore(const Checkpoint& checkpoint) {
-  if (!state_) state_ = std::make_unique<State>();
-  State& s = *state_;
-  Cursor saved;
-  std::memcpy(&saved, checkpoint.words, sizeof(Cursor));
-  if (saved.ts.n > s.c.ts.n) return;  // not a checkpoint of this appender's past
-  if (saved.generation != s.c.generation) {
-    // The value buffer was re-encoded (new scale, or XOR) after the checkpoint: rebuild it as
-    // it was. Encoding is deterministic, so it comes out bit for bit the same.
-    const std::vector<double> vs = s.DecodeValues(saved.ts.n);
-    s.Reencode(vs, saved.kind,
-               saved.kind == ValueKind::kIntStream ? saved.values.ints.s.digits : 0);
+  const uint32_t n = checkpoint.num_samples;
+  if (n >= num_samples()) return;  // nothing appended since (or not this appender's past)
+  // Appending is a deterministic function of the samples appended, so the appender as it
+  // was after its first n samples is a fresh one fed those n samples: bit for bit the same
+  // buffers and cursor, whatever re-encodings (scale, XOR) happened since. Rollback is the
+  // rare path (a failed write); this keeps checkpoints at 4 bytes.
+  std::vector<int64_t> ts(n);
+  std::vector<double> vs(n);
+  if (n > 0) {
+    std::string open;
+    EncodeTo(&open);
+    ChunkIterator it;
+    if (!it.Init(open).ok() || it.NextBatch(ts.data(), vs.data(), n) != n) return;  // unreachable
   }
-  s.ts_bits.Truncate(saved.ts_bits);
-  s.value_bits.Truncate(saved.value_bits);
-  s.c = saved;
+  ChunkAppender rebuilt;
+  for (uint32_t i = 0; i < n; ++i) rebuilt.Append(ts[i], vs[i]);
+  *this = std::move(rebuilt);
 }
 
 }  // namespace plumbline::storage::codec

@@ -61,11 +61,10 @@ class ChunkAppender {
   void SealTo(std::string* out) const;
 
   // Rollback support for the engine: Restore(Save()) undoes every Append since Save().
-  // A Checkpoint is small and copyable (no heap); its fields are private to the codec.
+  // A Checkpoint is 4 bytes (the engine keeps one per series touched by a write); Save is
+  // O(1), Restore is O(chunk) and meant for the rare failed write.
   struct Checkpoint {
-    // Defined by the codec implementation (sizes and predictor state); opaque to callers.
-    // 16 words: the open chunk's whole encoder state is copied (appender.cc, Cursor).
-    uint64_t words[16] = {};
+    uint32_t num_samples = 0;
   };
   Checkpoint Save() const;
   void Restore(const Checkpoint& checkpoint);

@@ -68,9 +68,9 @@ class EngineImpl final : public Engine {
   // Per-series changes of one Append, undone if the write fails.
   struct Undo {
     SeriesState* state;
-    codec::ChunkAppender::Checkpoint checkpoint;
     int64_t max_t, window;
     uint64_t head_first_seq;
+    codec::ChunkAppender::Checkpoint checkpoint;
     uint32_t postings_day;
     std::optional<codec::ChunkAppender> original_head;  // set when the head was sealed
   };
