@@ -22,13 +22,14 @@
 namespace plumbline::collector {
 namespace {
 
-constexpr int kBatch = 128;
+constexpr int kBatch = 256;
 // After a short batch, a receiver naps this long before asking again, so that the next
 // recvmmsg takes many datagrams instead of waking once per datagram: at 200 k datagrams/s a
 // wake-up per datagram is most of the CPU. Only with a receive buffer large enough to hold a
-// nap's worth of traffic at well over a million datagrams/s (about 1 KiB of buffer each).
-constexpr int64_t kNapNs = 1'000'000;
-constexpr int kNapMinBuffer = 4 << 20;
+// nap's worth of traffic at well over a million datagrams/s: a small datagram takes about
+// 1 KiB of the buffer (SO_RCVBUF as the kernel reports it, doubled from what was asked).
+constexpr int64_t kNapNs = 2'000'000;
+constexpr int kNapMinBuffer = 8 << 20;
 // At stop, how long a receiver may keep draining its socket (a full 64 MiB buffer takes
 // about 0.1 s).
 constexpr double kDrainSeconds = 1.0;

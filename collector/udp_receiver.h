@@ -5,7 +5,7 @@
 //   batch size: stale buffers are never re-parsed) -> Shard::HandleDatagram -> switch epoch if
 //   the flusher asked.
 // Per datagram: no allocation, no mutex, no logging; failures bump the shard's counters.
-// After a short batch the thread naps 0.5 ms (when the receive buffer can hold that much
+// After a short batch the thread naps 2 ms (when the receive buffer can hold that much
 // traffic), trading half a millisecond of latency for one wake-up per batch, not per datagram.
 // An idle socket wakes every 100 ms (SO_RCVTIMEO) to switch epochs and notice Stop().
 #pragma once
