@@ -161,6 +161,10 @@ void Shard::HandleGraphiteLine(std::string_view line) {
     CountBadLine(error);
     return;
   }
+  if (parsed.timestamp_s > INT64_MAX / 1000) {  // not a time in milliseconds any more
+    CountBadLine(ParseError::kBadTimestamp);
+    return;
+  }
   Bump(counters_.lines);
   Entry* e = Find(Entry::Kind::kGraphite, MetricType::kGauge, parsed.path, {});
   if (e == nullptr) return;

@@ -147,8 +147,10 @@ TEST(ShardTest, EventsServiceChecksAndGraphite) {
   shard.HandleLine("_e{6,9}:Deploy|v2 to all|t:info|#service:api,type:deploy");
   shard.HandleLine("_sc|db.up|2|#env:prod");
   shard.HandleGraphiteLine("servers.web1.load 1.5 1764130005");
-  shard.HandleGraphiteLine("servers.web1.load 2.5 1764130004");  // every point is kept
-  shard.HandleGraphiteLine("servers.web1.load 3.5 -1");          // -1: at arrival
+  shard.HandleGraphiteLine("servers.web1.load 2.5 1764130004");      // every point is kept
+  shard.HandleGraphiteLine("servers.web1.load 3.5 -1");              // -1: at arrival
+  shard.HandleGraphiteLine("servers.web1.load 4 9223372036854776");  // no such time in ms
+  EXPECT_EQ(shard.counters().bad_lines[static_cast<int>(ParseError::kBadTimestamp)].load(), 1u);
   uint64_t epoch;
   Closed c = Close(shard, &epoch);
   ASSERT_EQ(c.events.size(), 1u);
