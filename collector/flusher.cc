@@ -4,6 +4,8 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <new>
 #include <thread>
 
 #include "absl/container/inlined_vector.h"
@@ -46,32 +48,50 @@ std::string FormatBound(double b) {
 }  // namespace
 
 struct Flusher::Series {
+  // One allocation holds the series and its key right after it.
+  static Series* Create(std::string_view key) {
+    void* block = ::operator new(sizeof(Series) + key.size());
+    Series* s = new (block) Series();
+    s->key_size = static_cast<uint32_t>(key.size());
+    std::memcpy(reinterpret_cast<char*>(s + 1), key.data(), key.size());
+    return s;
+  }
+  static void Destroy(Series* s) {
+    s->~Series();
+    ::operator delete(s);
+  }
+
   Entry::Kind kind = Entry::Kind::kCounter;
-  uint32_t generation = 0;
   bool touched = false;
   bool has_value = false;  // gauges, service checks
-  double timer_scale = 1;  // ms timers are written in seconds
-  double scale = 1;        // a mapping rule's `scale`
+  uint32_t generation = 0;
+  uint32_t key_size = 0;
+  double scale = 1;  // a mapping rule's `scale`
   int64_t last_seen_ms = 0;
   double total = 0;  // counters; observers: count
-  double sum = 0;    // observers
   double value = 0;  // gauges, service checks
-  const ObserverOptions* observer = nullptr;
-  // Canonical encoding of the labels with __name__: the identity, and (decoded) where the
-  // labels of the written series come from when storage has no ref for them yet.
-  std::string key;
-  // Storage refs of the written series, in Output order (0: not known yet).
+  // Storage refs of the written series, in output order (0: not known yet).
   absl::InlinedVector<storage::SeriesRef, 1> refs;
 
   // State of observers, sets and Graphite paths only (most series are counters and gauges).
   struct Extra {
+    const ObserverOptions* observer = nullptr;  // observers
+    double timer_scale = 1;                     // ms timers are written in seconds
+    double sum = 0;                             // observers
     std::vector<double> buckets;        // observers: per-bucket (non-cumulative) weights, +Inf last
     std::vector<double> window_values;  // observers: for exact quantiles
     absl::flat_hash_set<std::string> members;          // sets: this window
     std::vector<std::pair<int64_t, double>> graphite;  // this window's points, snapped
   };
   std::unique_ptr<Extra> extra;
+
+  // Canonical encoding of the labels with __name__: the identity, and (decoded) where the
+  // labels of the written series come from when storage has no ref for them yet.
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+  const ObserverOptions* observer() const { return extra ? extra->observer : nullptr; }
 };
+
+void Flusher::SeriesDeleter::operator()(Series* s) const { Series::Destroy(s); }
 
 namespace {
 
@@ -127,7 +147,7 @@ Flusher::Flusher(const FlusherOptions& options, std::vector<Shard*> shards, stor
 
 Flusher::~Flusher() = default;
 
-std::string_view Flusher::KeyOf(uint32_t slot) const { return slots_[slot]->key; }
+std::string_view Flusher::KeyOf(uint32_t slot) const { return slots_[slot]->key(); }
 
 size_t Flusher::SlotHash::operator()(uint32_t slot) const {
   return absl::Hash<std::string_view>()(flusher->KeyOf(slot));
@@ -223,20 +243,19 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
       return nullptr;
     }
   } else {
-    auto created = std::make_unique<Series>();
+    SeriesPtr created(Series::Create(key));
     created->kind = entry->kind;
     created->generation = ++generation_;
-    created->key = key;
     created->scale = scale;
     if (entry->kind == Entry::Kind::kObserver) {
-      created->observer = observer != nullptr ? observer : &mapping_.mapper().defaults();
-      created->timer_scale = entry->type == MetricType::kTimer ? kTimerScale : 1.0;
       created->extra = std::make_unique<Series::Extra>();
-      created->extra->buckets.assign(created->observer->buckets.size() + 1, 0.0);
+      created->extra->observer = observer != nullptr ? observer : &mapping_.mapper().defaults();
+      created->extra->timer_scale = entry->type == MetricType::kTimer ? kTimerScale : 1.0;
+      created->extra->buckets.assign(created->extra->observer->buckets.size() + 1, 0.0);
     } else if (entry->kind == Entry::Kind::kSet || entry->kind == Entry::Kind::kGraphite) {
       created->extra = std::make_unique<Series::Extra>();
     }
-    created->refs.assign(OutputCount(created->observer), 0);
+    created->refs.assign(OutputCount(created->observer()), 0);
     if (!free_slots_.empty()) {
       slot = free_slots_.back();
       free_slots_.pop_back();
@@ -271,13 +290,13 @@ void Flusher::Merge(Series* s, const Entry& entry, const Window& w, int64_t t_ms
       break;
     case Entry::Kind::kObserver: {
       s->total += w.a;
-      s->sum += w.b * s->timer_scale * s->scale;
+      s->extra->sum += w.b * s->extra->timer_scale * s->scale;
       if (!w.samples) break;
-      const std::vector<double>& bounds = s->observer->buckets;
+      const std::vector<double>& bounds = s->extra->observer->buckets;
       const std::vector<double>& values = w.samples->values;
       const std::vector<float>& weights = w.samples->weights;
       for (size_t i = 0; i < values.size(); ++i) {
-        const double v = values[i] * s->timer_scale * s->scale;
+        const double v = values[i] * s->extra->timer_scale * s->scale;
         const size_t bucket = std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin();
         s->extra->buckets[bucket] += weights.empty() ? 1.0 : weights[i];
         s->extra->window_values.push_back(v);
@@ -379,11 +398,11 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
       return;
     }
     if (base_of != s) {
-      absl::StatusOr<storage::Labels> decoded = storage::Labels::Decode(s->key);
+      absl::StatusOr<storage::Labels> decoded = storage::Labels::Decode(s->key());
       base = decoded.ok() ? *std::move(decoded) : storage::Labels();
       base_of = s;
     }
-    storage::Labels labels = OutputLabels(base, s->observer, output);
+    storage::Labels labels = OutputLabels(base, s->observer(), output);
     if (labels.empty()) return;  // could not form valid labels
     batch.Add(std::move(labels), t, v);
     unresolved.emplace_back(s, output);
@@ -442,7 +461,7 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
       }
       case Entry::Kind::kObserver: {
         add(s, 0, t_ms, s->total);
-        add(s, 1, t_ms, s->sum);
+        add(s, 1, t_ms, s->extra->sum);
         double cumulative = 0;
         const std::vector<double>& buckets = s->extra->buckets;
         for (size_t b = 0; b < buckets.size(); ++b) {
@@ -453,10 +472,10 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
           std::vector<double>& v = s->extra->window_values;
           std::sort(v.begin(), v.end());
           const size_t first_quantile = 2 + buckets.size();
-          for (size_t q = 0; q < s->observer->quantiles.size(); ++q) {
+          const ObserverOptions& observer = *s->extra->observer;
+          for (size_t q = 0; q < observer.quantiles.size(); ++q) {
             // Nearest rank: the smallest value with at least q of the values at or below it.
-            const double rank =
-                std::ceil(s->observer->quantiles[q] * static_cast<double>(v.size()));
+            const double rank = std::ceil(observer.quantiles[q] * static_cast<double>(v.size()));
             const size_t index = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
             add(s, first_quantile + q, t_ms, v[std::min(index, v.size() - 1)]);
           }

@@ -83,7 +83,11 @@ class Flusher {
 
   // Output series by identity (kind, name, canonical labels). Slots are reused; an entry's
   // cache holds (slot, generation) so a dropped series is never dereferenced.
-  std::vector<std::unique_ptr<Series>> slots_;
+  struct SeriesDeleter {
+    void operator()(Series* s) const;
+  };
+  using SeriesPtr = std::unique_ptr<Series, SeriesDeleter>;
+  std::vector<SeriesPtr> slots_;
   std::vector<uint32_t> free_slots_;
   // Slots by their series' key, looked up by key without a second copy of it.
   struct SlotHash {

@@ -1,6 +1,8 @@
 #include "collector/shard.h"
 
 #include <algorithm>
+#include <cstring>
+#include <new>
 
 #include "absl/hash/hash.h"
 #include "common/strings.h"
@@ -28,12 +30,21 @@ std::string CopyText(std::string_view text) { return std::string(text); }
 
 }  // namespace
 
-Entry::Entry(Kind k, MetricType t, std::string_view name, std::string_view tags)
-    : kind(k), type(t), name_size(static_cast<uint32_t>(name.size())) {
-  key.reserve(name.size() + 1 + tags.size());
-  key.append(name);
-  key.push_back('\0');
-  key.append(tags);
+Entry* Entry::Create(Kind k, MetricType t, std::string_view name, std::string_view tags) {
+  const size_t key_size = name.size() + 1 + tags.size();
+  void* block = ::operator new(sizeof(Entry) + key_size);
+  Entry* e =
+      new (block) Entry(k, t, static_cast<uint32_t>(name.size()), static_cast<uint32_t>(key_size));
+  char* key = reinterpret_cast<char*>(e + 1);
+  std::memcpy(key, name.data(), name.size());
+  key[name.size()] = '\0';
+  if (!tags.empty()) std::memcpy(key + name.size() + 1, tags.data(), tags.size());
+  return e;
+}
+
+void Entry::Destroy(Entry* e) {
+  e->~Entry();
+  ::operator delete(e);
 }
 
 size_t Shard::KeyHash::operator()(const KeyView& k) const {
@@ -51,7 +62,7 @@ bool Shard::KeyEq::operator()(const Entry* a, const KeyView& b) const {
 Shard::Shard(const ShardOptions& options) : options_(options) {}
 
 Shard::~Shard() {
-  for (Entry* e : entries_) delete e;
+  for (Entry* e : entries_) Entry::Destroy(e);
 }
 
 Entry* Shard::Find(Entry::Kind kind, MetricType type, std::string_view name,
@@ -63,7 +74,7 @@ Entry* Shard::Find(Entry::Kind kind, MetricType type, std::string_view name,
     Bump(counters_.series_rejected);
     return nullptr;
   }
-  Entry* e = new Entry(kind, type, name, tags);
+  Entry* e = Entry::Create(kind, type, name, tags);
   entries_.insert(e);
   size_.store(entries_.size(), std::memory_order_relaxed);
   return e;
@@ -75,7 +86,6 @@ Window& Shard::Touch(Entry* e) {
   if (e->last_epoch != epoch_) {
     e->last_epoch = epoch_;
     touched_[parity].push_back(e);
-    w.touched = true;
   }
   return w;
 }
@@ -238,7 +248,7 @@ void Shard::EvictIdle() {
   }
   for (Entry* e : gone) {
     entries_.erase(e);
-    delete e;
+    Entry::Destroy(e);
   }
   size_.store(entries_.size(), std::memory_order_relaxed);
 }

@@ -51,14 +51,12 @@ struct WindowSamples {
 //   graphite: samples->values and samples->times, every point in arrival order
 //   service check: a = last status (0 ok, 1 warning, 2 critical, 3 unknown)
 struct Window {
-  bool touched = false;
   bool has_set = false;
   double a = 0;
   double b = 0;
   std::unique_ptr<WindowSamples> samples;
 
   void Reset() {
-    touched = false;
     has_set = false;
     a = 0;
     b = 0;
@@ -69,17 +67,26 @@ struct Window {
 // One distinct (kind, raw name, raw tags) a shard has seen. Allocated once per key.
 struct Entry {
   enum class Kind : uint8_t { kCounter, kGauge, kObserver, kSet, kGraphite, kServiceCheck };
-  Entry(Kind k, MetricType t, std::string_view name, std::string_view tags);
+  // One allocation holds the entry and its key (name, '\0', tags) right after it.
+  static Entry* Create(Kind k, MetricType t, std::string_view name, std::string_view tags);
+  static void Destroy(Entry* e);
+
   Kind kind;
   MetricType type;  // the StatsD type as sent (for mapping)
-  std::string key;  // name, '\0', tags
   uint32_t name_size;
+  uint32_t key_size;
   uint64_t last_epoch = 0;   // receiver: epoch in which it was last touched
   uint64_t flush_cache = 0;  // flusher only: its series for this entry (0: unresolved)
   Window window[2];
 
-  std::string_view name() const { return std::string_view(key).substr(0, name_size); }
-  std::string_view tags() const { return std::string_view(key).substr(name_size + 1); }
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+  std::string_view name() const { return key().substr(0, name_size); }
+  std::string_view tags() const { return key().substr(name_size + 1); }
+
+ private:
+  Entry(Kind k, MetricType t, uint32_t name_bytes, uint32_t key_bytes)
+      : kind(k), type(t), name_size(name_bytes), key_size(key_bytes) {}
+  ~Entry() = default;
 };
 
 // Events and service checks travel as copies (they are rare).
