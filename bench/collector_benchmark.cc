@@ -18,7 +18,8 @@ std::vector<std::string> MakeLines(Kind kind, int keys, size_t count) {
   std::vector<std::string> lines;
   lines.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    const std::string key = "blast.k" + std::to_string(rng() % keys);
+    const uint64_t k = rng() % keys;
+    const std::string key = "blast.k" + std::to_string(k);
     switch (kind) {
       case Kind::kCounter:
         lines.push_back(key + ":1|c");
@@ -29,7 +30,7 @@ std::vector<std::string> MakeLines(Kind kind, int keys, size_t count) {
       case Kind::kTagged:
         lines.push_back(key + ":" + std::to_string(rng() % 500) +
                         "|h|#env:prod,service:api,region:eu-west-1,host:h" +
-                        std::to_string(rng() % 50));
+                        std::to_string(k % 50));  // tags follow the key: `keys` distinct keys
         break;
     }
   }
