@@ -7,6 +7,7 @@
 #include "common/duration.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "common/yaml_guard.h"
 #include "yaml-cpp/yaml.h"
 
 namespace plumbline::app {
@@ -158,6 +159,8 @@ absl::Status ApplySetting(const Setting& setting, std::string_view value, std::s
 
 absl::Status LoadConfigText(std::string_view text, std::string_view source_name,
                             ServeConfig* config) {
+  // yaml-cpp 0.7 loops forever on some text that is not YAML: refused before it parses.
+  PL_RETURN_IF_ERROR(CheckYamlText(text, StrCat("config file ", source_name)));
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

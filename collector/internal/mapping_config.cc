@@ -6,12 +6,16 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "collector/internal/mapping_rules.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "common/yaml_guard.h"
 #include "storage/labels.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/parser.h"
 #include "yaml-cpp/yaml.h"
 
 namespace plumbline::collector::internal {
@@ -545,7 +549,6 @@ void Loader::Index() {
 
 absl::StatusOr<std::unique_ptr<RuleSet>> Loader::Load(const std::vector<YAML::Node>& documents) {
   set_->defaults = DefaultObserverOptions();
-  if (documents.size() > 1) return Error(documents[1], "more than one YAML document");
   if (documents.empty() || documents[0].IsNull()) return std::move(set_);
   const YAML::Node& root = documents[0];
   if (!root.IsMap()) return Error(root, "the top level must be a map (defaults:, mappings:)");
@@ -583,11 +586,45 @@ ObserverOptions DefaultObserverOptions() {
   return options;
 }
 
+namespace {
+
+// Where documents start; nothing else of the event stream is kept.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  YAML::Mark last = YAML::Mark::null_mark();
+  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(std::string_view yaml,
                                                      std::string_view source_name) {
+  // yaml-cpp 0.7 loops forever on some text that is not YAML: refused before it parses.
+  PL_RETURN_IF_ERROR(CheckYamlText(yaml, source_name));
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    return Loader(source_name).Load(documents);
+    // Not YAML::LoadAll: it loops forever when a token is left over that no document takes
+    // ("[a] ,"). The first document is loaded, then a parser looks for a second one, once.
+    const std::string text(yaml);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts)) {
+      return absl::InvalidArgumentError(StrCat(source_name, ":", starts.last.line + 1, ":",
+                                               starts.last.column + 1,
+                                               ": more than one YAML document"));
+    }
+    return Loader(source_name).Load({YAML::Load(text)});
   } catch (const YAML::Exception& e) {
     const std::string where =
         e.mark.is_null() ? std::string(source_name)
