@@ -159,5 +159,33 @@ TEST_F(CollectorTest, UdpTcpAndGraphiteLinesAreCountedExactly) {
   EXPECT_DOUBLE_EQ(CounterSum(registry_, "plumbline_statsd_datagrams_total"), 100 + 1 + 2 + 1);
 }
 
+// A client that stalls mid-line, one that never sends and one that floods a line without end:
+// none of them holds up a well-behaved client, whose lines are counted while the others are
+// still connected.
+TEST_F(CollectorTest, SlowAndHostileTcpClientsDoNotBlockOthers) {
+  const int port = collector_->statsd_tcp_port();
+  const int stalled = ConnectTcp(port);
+  SendAll(stalled, "half.a.line:1");  // and then nothing
+  const int silent = ConnectTcp(port);
+  const int flood = ConnectTcp(port);
+  const std::string chunk(1 << 20, 'x');
+  for (int i = 0; i < 4; ++i) SendAll(flood, chunk);  // 4 MiB without a newline
+  const int good = ConnectTcp(port);
+  for (int i = 0; i < 100; ++i) SendAll(good, "good.c:1|c\n");
+  // 100 good lines and the flood, refused once as too long; the stalled half line is not a
+  // line yet.
+  WaitForLines(101);
+  // The stalled client finishes its line; the flood ends its line: both are handled.
+  SendAll(stalled, "|c\n");
+  SendAll(flood, "\nflood.after:1|c\n");
+  WaitForLines(103);
+  for (int fd : {stalled, silent, flood, good}) close(fd);
+  collector_->Stop();
+  EXPECT_EQ(Last({Eq("__name__", "good_c")}), 100);
+  EXPECT_EQ(Last({Eq("__name__", "half_a_line")}), 1);
+  EXPECT_EQ(Last({Eq("__name__", "flood_after")}), 1);
+  EXPECT_EQ(CounterSum(registry_, "plumbline_statsd_bad_lines_total", "too_long"), 1);
+}
+
 }  // namespace
 }  // namespace plumbline::collector
