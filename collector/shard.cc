@@ -116,17 +116,27 @@ void Shard::HandleMetric(std::string_view line) {
   Entry* e = Find(kind, parsed.type, parsed.name, parsed.tags);
   if (e == nullptr) return;
   Window& w = Touch(e);
-  const double rate = std::max(parsed.sample_rate, options_.min_sample_rate);
-  const double weight = 1.0 / rate;
-  double v = 0;
-  bool delta = false;
-  ValueReader values(parsed.values, parsed.type);
+  const double weight =
+      parsed.sample_rate == 1 ? 1.0 : 1.0 / std::max(parsed.sample_rate, options_.min_sample_rate);
+  // Every value of the line: the parser's own number for the common one-value line, else
+  // a walk over the DogStatsD packing. `fn(value, is_delta)`.
+  const auto for_each_value = [&](auto&& fn) {
+    if (parsed.single_value) {
+      const char sign = parsed.values[0];
+      fn(parsed.value, parsed.type == MetricType::kGauge && (sign == '+' || sign == '-'));
+      return;
+    }
+    ValueReader values(parsed.values, parsed.type);
+    double v = 0;
+    bool delta = false;
+    while (values.Next(&v, &delta)) fn(v, delta);
+  };
   switch (kind) {
     case Entry::Kind::kCounter:
-      while (values.Next(&v, &delta)) w.a += v * weight;
+      for_each_value([&](double v, bool) { w.a += v * weight; });
       break;
     case Entry::Kind::kGauge:
-      while (values.Next(&v, &delta)) {
+      for_each_value([&](double v, bool delta) {
         if (delta) {
           w.b += v;
         } else {
@@ -134,12 +144,12 @@ void Shard::HandleMetric(std::string_view line) {
           w.a = v;
           w.b = 0;
         }
-      }
+      });
       break;
     case Entry::Kind::kObserver: {
       if (!w.samples) w.samples = std::make_unique<WindowSamples>();
       WindowSamples& s = *w.samples;
-      while (values.Next(&v, &delta)) {
+      for_each_value([&](double v, bool) {
         if (weight != 1.0 && s.weights.size() < s.values.size()) {
           s.weights.resize(s.values.size(), 1.0f);
         }
@@ -147,7 +157,7 @@ void Shard::HandleMetric(std::string_view line) {
         if (!s.weights.empty() || weight != 1.0) s.weights.push_back(static_cast<float>(weight));
         w.a += weight;
         w.b += v * weight;
-      }
+      });
       break;
     }
     case Entry::Kind::kSet: {

@@ -165,11 +165,17 @@ bool ParseType(std::string_view t, MetricType* type) {
 }
 
 // Every ':'-separated item of a numeric value field is a number.
-bool ValidNumbers(std::string_view values) {
-  double ignored;
-  for (;;) {
+// Whether every ':'-separated item is a number; `single` and `first` tell whether there was
+// one, and its value.
+bool ValidNumbers(std::string_view values, bool* single, double* first) {
+  double v;
+  for (bool head = true;; head = false) {
     const size_t colon = values.find(':');
-    if (!ParseDecimal(values.substr(0, colon), &ignored)) return false;
+    if (!ParseDecimal(values.substr(0, colon), &v)) return false;
+    if (head) {
+      *first = v;
+      *single = colon == std::string_view::npos;
+    }
     if (colon == std::string_view::npos) return true;
     values.remove_prefix(colon + 1);
   }
@@ -314,7 +320,7 @@ ParseError ParseLine(std::string_view line, StatsdLine* out) noexcept {
   if (!ParseType(type, &out->type)) return ParseError::kBadType;
   if (out->type == MetricType::kSet) {
     if (!IsCleanUtf8(values)) return ParseError::kBadValue;
-  } else if (!ValidNumbers(values)) {
+  } else if (!ValidNumbers(values, &out->single_value, &out->value)) {
     return ParseError::kBadValue;
   }
   out->values = values;

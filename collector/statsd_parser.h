@@ -50,6 +50,10 @@ struct StatsdLine {
   std::string_view tags;       // "env:prod,canary" without the '#'; "" when none
   int64_t timestamp_s = 0;     // 0 when absent
   std::string_view container;  // DogStatsD 'c:' field; "" when absent
+  // When `values` holds one number (no DogStatsD packing; not a set): that number, parsed
+  // once here so the caller need not walk `values` again.
+  bool single_value = false;
+  double value = 0;
 };
 
 // Parses one line (without its '\n'). On kOk, every packed value has been validated.
