@@ -1,26 +1,11 @@
 // The parsers never allocate, on good lines or bad ones. Counts calls to the global operator new
 // (so this test runs in the builds without sanitizers only; see CMakeLists.txt).
-#include <cstdlib>
-#include <new>
 #include <string>
+#include <vector>
 
 #include "collector/statsd_parser.h"
 #include "gtest/gtest.h"
-
-namespace {
-
-thread_local bool counting = false;
-thread_local int allocations = 0;
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/testing/allocation_counter.h"
 
 namespace plumbline::collector {
 namespace {
@@ -39,30 +24,33 @@ TEST(StatsdParserTest, ParsingDoesNotAllocate) {
       "graphite.path 1.5 1700000000\n";
   double sum = 0;
   int lines = 0;
-  counting = true;
-  for (int round = 0; round < 3; ++round) {
-    ForEachLine(datagram, [&](std::string_view line) {
-      ++lines;
-      StatsdLine metric;
-      if (ParseLine(line, &metric) == ParseError::kOk) {
-        ValueReader values(metric.values, metric.type);
-        double v;
-        bool delta;
-        while (values.Next(&v, &delta)) sum += v;
-        TagReader tags(metric.tags);
-        std::string_view name, value;
-        while (tags.Next(&name, &value)) sum += static_cast<double>(name.size() + value.size());
-      }
-      StatsdEvent event;
-      sum += ParseEvent(line, &event) == ParseError::kOk ? 1 : 0;
-      ServiceCheck check;
-      sum += ParseServiceCheck(line, &check) == ParseError::kOk ? 1 : 0;
-      GraphiteLine graphite;
-      sum += ParseGraphiteLine(line, &graphite) == ParseError::kOk ? 1 : 0;
-    });
-  }
-  counting = false;
+  const int allocations = plumbline::testing::CountAllocations([&] {
+    for (int round = 0; round < 3; ++round) {
+      ForEachLine(datagram, [&](std::string_view line) {
+        ++lines;
+        StatsdLine metric;
+        if (ParseLine(line, &metric) == ParseError::kOk) {
+          ValueReader values(metric.values, metric.type);
+          double v;
+          bool delta;
+          while (values.Next(&v, &delta)) sum += v;
+          TagReader tags(metric.tags);
+          std::string_view name, value;
+          while (tags.Next(&name, &value)) sum += static_cast<double>(name.size() + value.size());
+        }
+        StatsdEvent event;
+        sum += ParseEvent(line, &event) == ParseError::kOk ? 1 : 0;
+        ServiceCheck check;
+        sum += ParseServiceCheck(line, &check) == ParseError::kOk ? 1 : 0;
+        GraphiteLine graphite;
+        sum += ParseGraphiteLine(line, &graphite) == ParseError::kOk ? 1 : 0;
+      });
+    }
+  });
   EXPECT_EQ(allocations, 0);
+  // The counter works.
+  std::vector<std::string> kept;
+  EXPECT_GT(plumbline::testing::CountAllocations([&] { kept.emplace_back(100, 'x'); }), 0);
   EXPECT_EQ(lines, 30);
   EXPECT_GT(sum, 0);
 }

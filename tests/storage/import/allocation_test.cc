@@ -1,26 +1,10 @@
 // Steady state allocates nothing: complete lines are parsed in place, and the partial-line
 // buffer and scratch space are reused. Counts calls to the global operator new.
-#include <cstdlib>
-#include <new>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "storage/import/prom_text_parser.h"
-
-namespace {
-
-thread_local bool counting = false;
-thread_local int allocations = 0;
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/testing/allocation_counter.h"
 
 namespace plumbline::storage::import {
 namespace {
@@ -55,16 +39,13 @@ TEST(PromTextParserTest, SteadyStateDoesNotAllocate) {
       parser.Feed(std::string_view(input).substr(i, 1000));
   };
   feed_all();  // warms the buffers up
-  counting = true;
-  feed_all();
-  feed_all();
-  counting = false;
-  EXPECT_EQ(allocations, 0);
+  EXPECT_EQ(plumbline::testing::CountAllocations([&] {
+              feed_all();
+              feed_all();
+            }),
+            0);
   // The counter works: a failing line formats its message.
-  counting = true;
-  parser.Feed("bad line\n");
-  counting = false;
-  EXPECT_GT(allocations, 0);
+  EXPECT_GT(plumbline::testing::CountAllocations([&] { parser.Feed("bad line\n"); }), 0);
   EXPECT_EQ(sink.errors, 1);
   EXPECT_EQ(parser.samples(), 3u * 4 * (20 * 30 + 1));
 }
