@@ -167,19 +167,23 @@ class StartupErrorsTest(unittest.TestCase):
             self.assertNotEqual(code, 0)
             self.assertIn("rules.yaml:3:9: name: reference $2 but the match has 1 capture", server.log())
 
-    def test_statsd_port_in_use_is_a_clear_error(self):
+    def assert_refused_when_taken(self, flag):
+        """`flag` names a port another socket holds: the server exits non-zero and says so."""
         blocker = socket.socket()  # TCP: the StatsD TCP listener shares the UDP port number
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         try:
             with Server() as server:
-                server.args[server.args.index("--statsd-listen") + 1] = "127.0.0.1:%d" % blocker.getsockname()[1]
+                server.args[server.args.index(flag) + 1] = "127.0.0.1:%d" % blocker.getsockname()[1]
                 server.start(wait_ready=False)
                 code = server.proc.wait(timeout=30)
                 self.assertNotEqual(code, 0)
                 self.assertIn("Address already in use", server.log())
         finally:
             blocker.close()
+
+    def test_statsd_port_in_use_is_a_clear_error(self):
+        self.assert_refused_when_taken("--statsd-listen")
 
     def test_flags_win_over_config_file(self):
         # The file asks for port 1 (not ours to bind); the harness' --http-listen flag wins.
@@ -189,19 +193,7 @@ class StartupErrorsTest(unittest.TestCase):
             self.assertIn("level=debug", server.log())
 
     def test_http_port_in_use_is_a_clear_error(self):
-        blocker = socket.socket()
-        blocker.bind(("127.0.0.1", 0))
-        blocker.listen()
-        try:
-            with Server() as server:
-                server.args[server.args.index("--http-listen") + 1] = "127.0.0.1:%d" % blocker.getsockname()[1]
-                server.start(wait_ready=False)
-                code = server.proc.wait(timeout=30)
-                self.assertNotEqual(code, 0)
-                self.assertIn("Address already in use", server.log())
-        finally:
-            blocker.close()
-
+        self.assert_refused_when_taken("--http-listen")
 
 if __name__ == "__main__":
     unittest.main()
