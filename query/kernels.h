@@ -1,0 +1,94 @@
+// The numeric kernels of PromQL's functions and aggregations, exactly as Prometheus 3
+// computes them (promql/functions.go, promql/quantile.go, promql/aggregation code in
+// engine.go), on plain arrays: no labels, no storage. The evaluator (promql.cc) gathers the
+// inputs and calls these. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "query/value.h"
+
+namespace plumbline::query {
+
+// ---- range-vector functions: `points` are the samples in the window (range_start,
+// range_end] in time order, stale markers already removed. An empty optional means the
+// function has no output for this window (e.g. fewer than two samples for rate).
+
+// rate (is_counter, is_rate), increase (is_counter), delta (neither): Prometheus 3's
+// extrapolatedRate, including counter-reset handling, extrapolation to the window edges
+// limited to 1.1 x the average sample interval, and not below zero for counters.
+std::optional<double> ExtrapolatedRate(absl::Span<const FPoint> points, int64_t range_start_ms,
+                                       int64_t range_end_ms, bool is_counter, bool is_rate);
+// irate (is_rate) / idelta: from the last two samples.
+std::optional<double> InstantValue(absl::Span<const FPoint> points, bool is_rate);
+// deriv: per-second slope of the least-squares line (needs two samples).
+std::optional<double> Deriv(absl::Span<const FPoint> points);
+// predict_linear(v, t): the least-squares line, intercept at eval_ts_ms, evaluated
+// `seconds_ahead` later.
+std::optional<double> PredictLinear(absl::Span<const FPoint> points, int64_t eval_ts_ms,
+                                    double seconds_ahead);
+double Resets(absl::Span<const FPoint> points);
+double Changes(absl::Span<const FPoint> points);
+// The *_over_time family (points non-empty).
+double AvgOverTime(absl::Span<const FPoint> points);
+double SumOverTime(absl::Span<const FPoint> points);
+double MinOverTime(absl::Span<const FPoint> points);
+double MaxOverTime(absl::Span<const FPoint> points);
+double StddevOverTime(absl::Span<const FPoint> points);
+double StdvarOverTime(absl::Span<const FPoint> points);
+double QuantileOverTime(double q, absl::Span<const FPoint> points);
+
+// ---- aggregation and helpers
+
+// Kahan-Babuska-Neumaier compensated summation step (Prometheus' kahansum.Inc):
+// returns the new sum and updates *c; the total is sum + c.
+double KahanSumInc(double inc, double sum, double* c);
+// The q-quantile (Prometheus' quantile(): NaN for empty input, -Inf for q < 0, +Inf for
+// q > 1, linear interpolation between closest ranks). Reorders `values`.
+double Quantile(double q, std::vector<double>* values);
+
+// One classic histogram bucket of histogram_quantile: upper bound `le` and its cumulative
+// count.
+struct Bucket {
+  double upper_bound = 0;
+  double count = 0;
+};
+struct BucketQuantileResult {
+  double value = 0;
+  // Buckets were not monotonic and were fixed up (Prometheus reports an info annotation).
+  bool forced_monotonicity = false;
+  // Bucket counts differed only by float noise and were treated as equal.
+  bool fixed_precision = false;
+};
+// histogram_quantile on classic buckets, as Prometheus' bucketQuantile: sorts by bound,
+// merges duplicate bounds, requires a +Inf bucket (NaN otherwise), fixes monotonicity,
+// interpolates linearly within the bucket (the lowest bucket from 0 when its bound is
+// positive). Reorders `buckets`.
+BucketQuantileResult BucketQuantile(double q, std::vector<Bucket>* buckets);
+
+// ---- instant-vector functions
+
+// round(v, to_nearest) as Prometheus: floor(v / to_nearest + 0.5) * to_nearest, computed
+// through the inverse to keep decimal results exact.
+double Round(double v, double to_nearest);
+// sgn(v): -1, 0, 1, or NaN for NaN.
+double Sgn(double v);
+
+// day_of_month, day_of_week, day_of_year, days_in_month, hour, minute, month, year of a Unix
+// time in seconds (UTC), as Prometheus computes them from time.Unix(int64(t), 0).
+enum class DateFunction {
+  kDayOfMonth,
+  kDayOfWeek,
+  kDayOfYear,
+  kDaysInMonth,
+  kHour,
+  kMinute,
+  kMonth,
+  kYear
+};
+double DateValue(DateFunction function, double unix_seconds);
+
+}  // namespace plumbline::query

@@ -1,0 +1,54 @@
+// The values a PromQL query evaluates to, as Prometheus' promql/value.go has them (floats
+// only: native histograms are out of scope). Value types; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "storage/labels.h"
+
+namespace plumbline::query {
+
+// One float sample of a series.
+struct FPoint {
+  int64_t t = 0;  // ms since the epoch
+  double f = 0;
+};
+
+// One element of an instant vector.
+struct Sample {
+  storage::Labels metric;
+  int64_t t = 0;
+  double f = 0;
+};
+using Vector = std::vector<Sample>;
+
+// One series of a range vector (matrix): points in time order.
+struct Series {
+  storage::Labels metric;
+  std::vector<FPoint> floats;
+};
+using Matrix = std::vector<Series>;
+
+struct Scalar {
+  int64_t t = 0;
+  double v = 0;
+};
+
+struct String {
+  int64_t t = 0;
+  std::string v;
+};
+
+// The result of a query. Instant queries give Scalar, Vector, String or (for a range
+// selector or subquery at the top) Matrix; range queries always give Matrix.
+using Value = std::variant<Scalar, Vector, Matrix, String>;
+
+// Prometheus' staleness marker: a NaN with this bit pattern ends a series (value.StaleNaN).
+inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+bool IsStaleNaN(double v);
+double StaleNaN();
+
+}  // namespace plumbline::query
