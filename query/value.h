@@ -51,4 +51,9 @@ inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 bool IsStaleNaN(double v);
 double StaleNaN();
 
+// A float as Go's strconv.FormatFloat(v, 'f', -1, 64) prints it, which is how Prometheus
+// writes sample values: the shortest decimal that reads back to the same double, never in
+// exponent form ("0.0000001", "1000000000000000000000"); "+Inf", "-Inf", "NaN".
+std::string FormatGoFloat(double v);
+
 }  // namespace plumbline::query

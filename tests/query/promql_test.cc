@@ -1,1 +1,203 @@
-// Placeholder: being written.
+// The evaluator against a real store: what Prometheus' own suite (promqltest) does not reach —
+// data across sealed chunks and the head, limits and their error codes, result order, the
+// step-invariant path, and queries before the first sample.
+#include "query/promql.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/engine.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/temp_dir.h"
+
+namespace plumbline::query {
+namespace {
+
+using storage::Label;
+using storage::Labels;
+
+constexpr int64_t kMinute = 60 * 1000;
+constexpr int64_t kHour = 60 * kMinute;
+
+class PromqlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::EngineOptions options;
+    options.data_dir = dir_.Sub("data");
+    options.clock = &clock_;
+    options.retention_ms = 3650 * storage::kDayMs;
+    options.background_maintenance = false;
+    auto engine = storage::Engine::Open(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+    promql_ = std::make_unique<PromqlEngine>(engine_.get());
+  }
+
+  static Labels L(std::vector<Label> pairs) { return *Labels::FromPairs(std::move(pairs)); }
+
+  // One sample every `step` ms from `from` to `to` inclusive, value f(t).
+  template <typename F>
+  void Load(const Labels& labels, int64_t from, int64_t to, int64_t step, F f) {
+    storage::AppendBatch batch;
+    for (int64_t t = from; t <= to; t += step) batch.Add(labels, t, f(t));
+    auto r = engine_->Append(batch);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->refused(), 0u);
+  }
+
+  Vector InstantVector(const std::string& q, int64_t t, const QueryOptions& o = {}) {
+    auto r = promql_->Instant(q, t, o);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+    if (!r.ok() || !std::holds_alternative<Vector>(r->value)) return {};
+    return std::get<Vector>(r->value);
+  }
+
+  Matrix RangeMatrix(const std::string& q, int64_t start, int64_t end, int64_t step) {
+    auto r = promql_->Range(q, start, end, step);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+    if (!r.ok()) return {};
+    return std::get<Matrix>(r->value);
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_{10 * storage::kDayMs};
+  std::unique_ptr<storage::Engine> engine_;
+  std::unique_ptr<PromqlEngine> promql_;
+};
+
+TEST_F(PromqlTest, RateAcrossSealedChunksAndHeadMatchesACounterOfKnownSlope) {
+  const Labels c = L({{"__name__", "req_total"}, {"job", "api"}});
+  // 10 s samples for 5 hours: three 2-hour chunk windows, the last still open.
+  const int64_t base = 9 * storage::kDayMs;
+  Load(c, base, base + 5 * kHour, 10'000, [&](int64_t t) { return (t - base) / 1000.0 * 3; });
+  ASSERT_TRUE(engine_->Maintain().ok());
+  Matrix m = RangeMatrix("rate(req_total[5m])", base + 10 * kMinute, base + 5 * kHour, kMinute);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].metric, L({{"job", "api"}}));
+  ASSERT_EQ(m[0].floats.size(), 291u);
+  for (const FPoint& p : m[0].floats) EXPECT_NEAR(p.f, 3.0, 1e-9) << p.t;
+}
+
+TEST_F(PromqlTest, RangeResultIsSortedByLabels) {
+  const int64_t base = 9 * storage::kDayMs;
+  for (const char* host : {"c", "a", "b"}) {
+    Load(L({{"__name__", "up"}, {"host", host}}), base, base + kHour, 15'000,
+         [](int64_t) { return 1.0; });
+  }
+  Matrix m = RangeMatrix("up", base, base + kHour, kMinute);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].metric.Get("host"), "a");
+  EXPECT_EQ(m[1].metric.Get("host"), "b");
+  EXPECT_EQ(m[2].metric.Get("host"), "c");
+}
+
+TEST_F(PromqlTest, SumByGroupsEverySeriesOnce) {
+  const int64_t base = 9 * storage::kDayMs;
+  for (int i = 0; i < 10; ++i) {
+    Load(L({{"__name__", "x"}, {"i", std::to_string(i)}, {"odd", i % 2 ? "1" : "0"}}), base,
+         base + 10 * kMinute, 10'000, [i](int64_t) { return i; });
+  }
+  Vector v = InstantVector("sum by (odd) (x)", base + 10 * kMinute);
+  ASSERT_EQ(v.size(), 2u);
+  double odd = 0, even = 0;
+  for (const Sample& s : v) (s.metric.Get("odd") == "1" ? odd : even) = s.f;
+  EXPECT_EQ(odd, 1 + 3 + 5 + 7 + 9);
+  EXPECT_EQ(even, 0 + 2 + 4 + 6 + 8);
+}
+
+TEST_F(PromqlTest, StepInvariantAtSelectorRepeatsOneValue) {
+  const int64_t base = 9 * storage::kDayMs;
+  Load(L({{"__name__", "g"}}), base, base + kHour, 10'000,
+       [&](int64_t t) { return static_cast<double>(t - base); });
+  const int64_t at = base + 30 * kMinute;
+  Matrix m = RangeMatrix("g @ " + std::to_string(at / 1000), base + kMinute, base + kHour, kMinute);
+  ASSERT_EQ(m.size(), 1u);
+  ASSERT_EQ(m[0].floats.size(), 60u);
+  for (const FPoint& p : m[0].floats) EXPECT_EQ(p.f, 30 * kMinute);
+  // start() and end() resolve to the range's ends.
+  m = RangeMatrix("g @ end()", base + kMinute, base + 50 * kMinute, kMinute);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].floats.front().f, 50 * kMinute);
+}
+
+TEST_F(PromqlTest, QueriesBeforeTheFirstSampleAndAtNegativeTimesAreEmpty) {
+  Load(L({{"__name__", "g"}}), kMinute, 10 * kMinute, 10'000, [](int64_t) { return 1.0; });
+  EXPECT_TRUE(InstantVector("g", -kHour).empty());
+  EXPECT_TRUE(InstantVector("rate(g[5m])", 0).empty());
+  EXPECT_EQ(InstantVector("g", kMinute).size(), 1u);
+}
+
+TEST_F(PromqlTest, DuplicateLabelSetAfterNameRemovalIsAnExecutionError) {
+  const int64_t base = 9 * storage::kDayMs;
+  Load(L({{"__name__", "a"}, {"job", "x"}}), base, base + kMinute, 10'000,
+       [](int64_t) { return 1.0; });
+  Load(L({{"__name__", "b"}, {"job", "x"}}), base, base + kMinute, 10'000,
+       [](int64_t) { return 2.0; });
+  auto r = promql_->Instant("{job=\"x\"} * 2", base + kMinute);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(), "vector cannot contain metrics with the same labelset");
+}
+
+TEST_F(PromqlTest, ManyToManyMatchingIsRefusedWithPrometheusMessage) {
+  const int64_t base = 9 * storage::kDayMs;
+  for (const char* i : {"1", "2"}) {
+    Load(L({{"__name__", "l"}, {"job", "x"}, {"i", i}}), base, base + kMinute, 10'000,
+         [](int64_t) { return 1.0; });
+    Load(L({{"__name__", "r"}, {"job", "x"}, {"i", i}}), base, base + kMinute, 10'000,
+         [](int64_t) { return 1.0; });
+  }
+  auto r = promql_->Instant("l + on(job) r", base + kMinute);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::StartsWith("found duplicate series for the match group {job=\"x\"} on "
+                                    "the right hand-side of the operation"));
+}
+
+TEST_F(PromqlTest, TooManySamplesAndTimeoutHaveTheirOwnCodes) {
+  const int64_t base = 9 * storage::kDayMs;
+  Load(L({{"__name__", "g"}}), base, base + kHour, 1000, [](int64_t) { return 1.0; });
+  QueryOptions small;
+  small.max_samples = 100;
+  auto r = promql_->Instant("sum_over_time(g[1h])", base + kHour, small);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(r.status().message(),
+            "query processing would load too many samples into memory in query execution");
+
+  QueryOptions no_time;
+  no_time.timeout_ms = -1;
+  r = promql_->Instant("g", base + kHour, no_time);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(r.status().message(), "query timed out in expression evaluation");
+  // The engine still answers the next query.
+  EXPECT_EQ(InstantVector("g", base + kHour).size(), 1u);
+}
+
+TEST_F(PromqlTest, RangeQueryOfARangeVectorIsRefused) {
+  auto r = promql_->Range("g[5m]", 0, kHour, kMinute);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "invalid expression type \"range vector\" for range query, must be Scalar or "
+            "instant Vector");
+}
+
+TEST_F(PromqlTest, SubqueryOverRateSeesEveryInnerStep) {
+  const int64_t base = 9 * storage::kDayMs;
+  Load(L({{"__name__", "c_total"}}), base, base + 2 * kHour, 15'000,
+       [&](int64_t t) { return (t - base) / 1000.0; });
+  Vector v = InstantVector("max_over_time(rate(c_total[5m])[1h:1m])", base + 2 * kHour);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NEAR(v[0].f, 1.0, 1e-9);
+  v = InstantVector("count_over_time(rate(c_total[5m])[1h:1m])", base + 2 * kHour);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].f, 60);
+}
+
+}  // namespace
+}  // namespace plumbline::query

@@ -1,0 +1,349 @@
+// Aggregation operators, as Prometheus' rangeEvalAgg/aggregation/aggregationK: each input
+// series is mapped to its group once; then, step by step, every series' value at that step is
+// folded into its group's state.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "query/internal/evaluator.h"
+#include "query/kernels.h"
+
+namespace plumbline::query::internal {
+namespace {
+
+using storage::Labels;
+
+// The grouping key of a series (Prometheus' generateGroupingKey; `without` always ignores
+// __name__).
+std::string GroupingKey(const Labels& metric, const std::vector<std::string>& grouping,
+                        bool without) {
+  if (without) return MatchSignature(metric, grouping, /*on=*/false);
+  if (grouping.empty()) return std::string();
+  return MatchSignature(metric, grouping, /*on=*/true);
+}
+
+Labels GroupingLabels(const Labels& metric, const std::vector<std::string>& grouping,
+                      bool without) {
+  if (without) {
+    std::vector<std::string> drop = grouping;
+    drop.emplace_back(storage::kMetricNameLabel);
+    return KeepLabels(metric, drop, false);
+  }
+  if (grouping.empty()) return Labels();
+  return KeepLabels(metric, grouping, true);
+}
+
+struct Group {
+  bool seen = false;
+  bool incremental_mean = false;
+  bool drop_name = false;
+  double value = 0;
+  double mean = 0;
+  double kahan_c = 0;
+  double count = 0;
+  std::vector<double> values;                   // quantile
+  std::vector<std::pair<double, size_t>> heap;  // topk/bottomk: (value, input series)
+};
+
+// topk's heap order: NaN is the smallest (Prometheus' vectorByValueHeap).
+bool TopkLess(double a, double b) { return std::isnan(a) || a < b; }
+// bottomk's: NaN is the biggest (vectorByReverseValueHeap).
+bool BottomkLess(double a, double b) { return std::isnan(a) || a > b; }
+
+}  // namespace
+
+EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
+  std::vector<std::string> grouping = e.grouping;
+  std::sort(grouping.begin(), grouping.end());
+  const AggregateOp op = e.op;
+
+  if (op == AggregateOp::kCountValues) {
+    const std::string label = e.param->As<StringLiteral>().value;
+    if (label.empty() || !storage::IsValidUtf8(label)) {
+      ThrowExecution(absl::StrCat("invalid label name \"", label, "\""));
+    }
+    if (!e.without) {
+      grouping.push_back(label);
+      std::sort(grouping.begin(), grouping.end());
+    }
+    const bool without = e.without;
+    return RangeEval({e.expr.get()}, [&, without](int64_t ts, std::vector<EVector>& v) {
+      absl::flat_hash_map<std::string, size_t> index;
+      EVector out;
+      for (const ESample& s : v[0]) {
+        Labels metric = WithLabel(*s.metric, label, FormatGoFloat(s.f));
+        auto [it, inserted] = index.try_emplace(GroupingKey(metric, grouping, without), out.size());
+        if (inserted) {
+          out.push_back({MakeLabels(GroupingLabels(metric, grouping, without)), ts, 1, false});
+        } else {
+          out[it->second].f += 1;
+        }
+      }
+      return out;
+    });
+  }
+
+  // The parameter of topk/bottomk/quantile, per step.
+  std::vector<double> params;
+  if (e.param && e.param->type() == ValueType::kScalar) {
+    params.assign(NumSteps(), std::numeric_limits<double>::quiet_NaN());
+    EValue pv = Eval(*e.param);
+    if (!pv.matrix.empty()) {
+      for (const FPoint& p : pv.matrix[0].floats) {
+        params[static_cast<size_t>((p.t - start_) / interval_)] = p.f;
+      }
+    }
+  }
+
+  EMatrix input = std::move(Eval(*e.expr).matrix);
+
+  // Map input series to groups.
+  absl::flat_hash_map<std::string, size_t> group_index;
+  std::vector<size_t> series_group(input.size());
+  EMatrix result;  // one per group (not used by topk/bottomk)
+  const bool is_k = op == AggregateOp::kTopk || op == AggregateOp::kBottomk;
+  for (size_t si = 0; si < input.size(); ++si) {
+    auto [it, inserted] = group_index.try_emplace(
+        GroupingKey(*input[si].metric, grouping, e.without), group_index.size());
+    if (inserted && !is_k) {
+      ESeries s;
+      s.metric = MakeLabels(GroupingLabels(*input[si].metric, grouping, e.without));
+      result.push_back(std::move(s));
+    }
+    series_group[si] = it->second;
+  }
+  std::vector<Group> groups(group_index.size());
+
+  if (is_k) {
+    double max_k = -std::numeric_limits<double>::infinity();
+    double min_k = std::numeric_limits<double>::infinity();
+    bool any_nan = false;
+    for (double k : params) {
+      if (std::isnan(k)) {
+        any_nan = true;
+        continue;
+      }
+      max_k = std::max(max_k, k);
+      min_k = std::min(min_k, k);
+    }
+    if (!any_nan && max_k < 1) return {};
+    if (any_nan) ThrowExecution("Parameter value is NaN");
+    if (min_k <= -9223372036854775808.0) {
+      ThrowExecution(absl::StrCat("Scalar value ", FormatGoFloat(min_k), " underflows int64"));
+    }
+    if (max_k >= 9223372036854774784.0) {
+      ThrowExecution(absl::StrCat("Scalar value ", FormatGoFloat(max_k), " overflows int64"));
+    }
+  } else if (op == AggregateOp::kQuantile) {
+    for (double q : params) {
+      if (std::isnan(q) || q < 0 || q > 1) {
+        Warn(absl::StrCat("PromQL warning: quantile value should be between 0 and 1, got ",
+                          FormatGoFloat(q)));
+        break;
+      }
+    }
+  }
+
+  std::vector<size_t> cursor(input.size(), 0);
+  // topk/bottomk in a range query: output series by input series.
+  absl::flat_hash_map<size_t, size_t> k_series;
+  EMatrix k_out;
+  int step = 0;
+  for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
+    if ((step & 63) == 0) CheckDeadline();
+    for (Group& g : groups) g.seen = false;
+    const double param = params.empty() ? 0 : params[step];
+    int64_t k = 0;
+    if (is_k) {
+      k = std::min<int64_t>(static_cast<int64_t>(param), static_cast<int64_t>(input.size()));
+    }
+    for (size_t si = 0; si < input.size(); ++si) {
+      const ESeries& s = input[si];
+      size_t& c = cursor[si];
+      if (c >= s.floats.size() || s.floats[c].t != ts) continue;
+      const double f = s.floats[c].f;
+      ++c;
+      if (is_k && k < 1) continue;
+      Group& g = groups[series_group[si]];
+      if (!g.seen) {
+        g = Group{};
+        g.seen = true;
+        g.value = f;
+        g.mean = f;
+        g.count = 1;
+        g.drop_name = s.drop_name;
+        switch (op) {
+          case AggregateOp::kStddev:
+          case AggregateOp::kStdvar:
+            g.value =
+                (std::isnan(f) || std::isinf(f)) ? std::numeric_limits<double>::quiet_NaN() : 0;
+            break;
+          case AggregateOp::kQuantile:
+            g.values.push_back(f);
+            break;
+          case AggregateOp::kGroup:
+            g.value = 1;
+            break;
+          case AggregateOp::kTopk:
+          case AggregateOp::kBottomk:
+            g.heap.emplace_back(f, si);
+            break;
+          default:
+            break;
+        }
+        continue;
+      }
+      if (s.drop_name) g.drop_name = true;
+      switch (op) {
+        case AggregateOp::kSum:
+          g.value = KahanSumInc(f, g.value, &g.kahan_c);
+          break;
+        case AggregateOp::kAvg: {
+          g.count += 1;
+          if (!g.incremental_mean) {
+            double c = g.kahan_c;
+            const double v = KahanSumInc(f, g.value, &c);
+            if (!std::isinf(v)) {
+              g.value = v;
+              g.kahan_c = c;
+              break;
+            }
+            g.incremental_mean = true;
+            g.mean = g.value / (g.count - 1);
+            g.kahan_c /= g.count - 1;
+          }
+          const double q = (g.count - 1) / g.count;
+          double c = q * g.kahan_c;
+          g.mean = KahanSumInc(f / g.count, q * g.mean, &c);
+          g.kahan_c = c;
+          break;
+        }
+        case AggregateOp::kGroup:
+          break;
+        case AggregateOp::kMax:
+          if (g.value < f || std::isnan(g.value)) g.value = f;
+          break;
+        case AggregateOp::kMin:
+          if (g.value > f || std::isnan(g.value)) g.value = f;
+          break;
+        case AggregateOp::kCount:
+          g.count += 1;
+          break;
+        case AggregateOp::kStddev:
+        case AggregateOp::kStdvar: {
+          g.count += 1;
+          const double delta = f - g.mean;
+          g.mean += delta / g.count;
+          g.value += delta * (f - g.mean);
+          break;
+        }
+        case AggregateOp::kQuantile:
+          g.values.push_back(f);
+          break;
+        case AggregateOp::kTopk:
+        case AggregateOp::kBottomk: {
+          auto less = op == AggregateOp::kTopk ? TopkLess : BottomkLess;
+          auto heap_less = [less](const std::pair<double, size_t>& a,
+                                  const std::pair<double, size_t>& b) {
+            // std heaps keep the greatest on top; ours keeps the "smallest" by `less`.
+            return less(b.first, a.first);
+          };
+          if (static_cast<int64_t>(g.heap.size()) < k) {
+            g.heap.emplace_back(f, si);
+            std::push_heap(g.heap.begin(), g.heap.end(), heap_less);
+          } else {
+            const double top = g.heap.front().first;
+            const bool replace = op == AggregateOp::kTopk
+                                     ? (top < f || (std::isnan(top) && !std::isnan(f)))
+                                     : (top > f || (std::isnan(top) && !std::isnan(f)));
+            if (replace) {
+              std::pop_heap(g.heap.begin(), g.heap.end(), heap_less);
+              g.heap.back() = {f, si};
+              std::push_heap(g.heap.begin(), g.heap.end(), heap_less);
+            }
+          }
+          break;
+        }
+        case AggregateOp::kCountValues:
+          break;
+      }
+    }
+
+    if (is_k) {
+      if (k < 1) continue;
+      for (Group& g : groups) {
+        if (!g.seen) continue;
+        auto less = op == AggregateOp::kTopk ? TopkLess : BottomkLess;
+        // Output order: topk descending, bottomk ascending, NaN last.
+        std::sort(g.heap.begin(), g.heap.end(),
+                  [less](const std::pair<double, size_t>& a, const std::pair<double, size_t>& b) {
+                    return less(b.first, a.first);
+                  });
+        for (const auto& [f, si] : g.heap) {
+          auto [it, inserted] = k_series.try_emplace(si, k_out.size());
+          if (inserted || start_ == end_) {
+            ESeries o;
+            o.metric = input[si].metric;
+            o.drop_name = input[si].drop_name;
+            k_out.push_back(std::move(o));
+            if (start_ == end_) it->second = k_out.size() - 1;
+          }
+          k_out[it->second].floats.push_back({ts, f});
+        }
+      }
+      continue;
+    }
+
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      Group& g = groups[gi];
+      if (!g.seen) continue;
+      double value = g.value;
+      switch (op) {
+        case AggregateOp::kAvg:
+          value = g.incremental_mean ? g.mean + g.kahan_c : g.value / g.count + g.kahan_c / g.count;
+          break;
+        case AggregateOp::kCount:
+          value = g.count;
+          break;
+        case AggregateOp::kStdvar:
+          value = g.value / g.count;
+          break;
+        case AggregateOp::kStddev:
+          value = std::sqrt(g.value / g.count);
+          break;
+        case AggregateOp::kQuantile:
+          value = Quantile(param, &g.values);
+          break;
+        case AggregateOp::kSum:
+          value = g.value + g.kahan_c;
+          break;
+        default:
+          break;
+      }
+      result[gi].floats.push_back({ts, value});
+      result[gi].drop_name = g.drop_name;
+    }
+  }
+
+  if (is_k) {
+    int64_t n = 0;
+    for (const ESeries& s : k_out) n += static_cast<int64_t>(s.floats.size());
+    AddSamples(n);
+    return k_out;
+  }
+  EMatrix out;
+  out.reserve(result.size());
+  int64_t n = 0;
+  for (ESeries& s : result) {
+    if (s.floats.empty()) continue;
+    n += static_cast<int64_t>(s.floats.size());
+    out.push_back(std::move(s));
+  }
+  AddSamples(n);
+  return out;
+}
+
+}  // namespace plumbline::query::internal
