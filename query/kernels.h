@@ -68,6 +68,12 @@ struct BucketQuantileResult {
 // interpolates linearly within the bucket (the lowest bucket from 0 when its bound is
 // positive). Reorders `buckets`.
 BucketQuantileResult BucketQuantile(double q, std::vector<Bucket>* buckets);
+// histogram_fraction(lower, upper) on classic buckets, as Prometheus' BucketFraction: sorts
+// and merges like BucketQuantile (no monotonicity fix-up), NaN without a +Inf bucket, with
+// zero observations or a NaN bound, 0 when lower >= upper; interpolates linearly within a
+// bucket (the lowest bucket from 0 when its bound is positive, none into a bucket reaching
+// down to -Inf or up to +Inf). Reorders `buckets`.
+double BucketFraction(double lower, double upper, std::vector<Bucket>* buckets);
 
 // ---- instant-vector functions
 
