@@ -1,6 +1,6 @@
 #include "query/api_error.h"
 
-#include "nlohmann/json.hpp"
+#include "query/json_format.h"
 
 namespace plumbline::query {
 
@@ -52,10 +52,23 @@ int ApiErrorHttpStatus(ApiErrorType type) {
 }
 
 std::string ApiErrorJson(ApiErrorType type, std::string_view message) {
-  nlohmann::json body = {
-      {"status", "error"}, {"errorType", ApiErrorTypeName(type)}, {"error", message}};
-  // Invalid UTF-8 in a message (e.g. echoed user input) is replaced, never thrown.
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return ErrorEnvelopeJson(ApiErrorTypeName(type), message);
+}
+
+ApiErrorType ApiErrorTypeForStatus(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return ApiErrorType::kBadData;
+    case absl::StatusCode::kDeadlineExceeded:
+      return ApiErrorType::kTimeout;
+    case absl::StatusCode::kCancelled:
+      return ApiErrorType::kCanceled;
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+      return ApiErrorType::kInternal;
+    default:
+      return ApiErrorType::kExecution;
+  }
 }
 
 }  // namespace plumbline::query
