@@ -6,16 +6,21 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <utility>
 
 #include "app/self_metrics.h"
 #include "app/signals.h"
 #include "collector/collector.h"
+#include "common/build_info.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "prometheus/registry.h"
+#include "query/api.h"
+#include "query/promql.h"
 #include "storage/engine.h"
 #include "web/http_server.h"
 #include "web/import_api.h"
+#include "web/query_api.h"
 #include "web/router.h"
 
 namespace plumbline::app {
@@ -79,9 +84,11 @@ int RunServe(const ServeConfig& config) {
   std::atomic<bool> ready{false};
   // Set once storage is open; handlers that need it answer 503 until then.
   std::atomic<storage::Engine*> engine_slot{nullptr};
+  std::atomic<const query::PrometheusApi*> query_api_slot{nullptr};
   web::Router router;
   AddHealthRoutes(&router, &ready, &exposition);
   router.Add(web::ImportRoute(&engine_slot));
+  for (web::Route& route : web::QueryApiRoutes(&query_api_slot)) router.Add(std::move(route));
 
   web::HttpServerOptions http_options;
   http_options.listen = config.http_listen.ToString();
@@ -130,6 +137,15 @@ int RunServe(const ServeConfig& config) {
     (*http)->Shutdown(kShutdownDeadlineMs);
     return 1;
   }
+  // One PromQL engine over the store for every query; both live until RunServe returns,
+  // after the HTTP server has stopped.
+  const query::PromqlEngine promql(engine->get());
+  query::ApiOptions api_options;
+  api_options.build_info.version = kVersion;
+  api_options.build_info.revision = kRevision;
+  api_options.build_info.go_version = kCompiler;
+  const query::PrometheusApi query_api(engine->get(), &promql, api_options);
+  query_api_slot.store(&query_api, std::memory_order_release);
   engine_slot.store(engine->get(), std::memory_order_release);
   ready.store(true, std::memory_order_release);
   PL_LOG(Info) << "server is ready";
@@ -143,6 +159,7 @@ int RunServe(const ServeConfig& config) {
   (*statsd)->Stop();  // final flush
   statsd->reset();
   engine_slot.store(nullptr, std::memory_order_release);
+  query_api_slot.store(nullptr, std::memory_order_release);
   engine->reset();  // closes RocksDB; open chunks are rebuilt from the head log on next start
   PL_LOG(Info) << "stopped cleanly";
   return 0;
