@@ -1,6 +1,7 @@
 #include "tests/query/promqltest/runner.h"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <set>
@@ -355,9 +356,35 @@ class ScriptRunner {
     return out;
   }
 
+  // A query's answer; an exception out of the engine is a failure of its own kind, never an
+  // expected error.
+  struct Answer {
+    absl::StatusOr<query::QueryResult> result = absl::UnknownError("not run");
+    std::optional<Mismatch> thrown;
+  };
+
+  template <typename F>
+  static Answer Guard(F&& query) {
+    Answer answer;
+    try {
+      answer.result = query();
+    } catch (const std::exception& e) {
+      answer.thrown =
+          Mismatch{"engine threw an exception", StrCat("the engine threw: ", e.what()), {}};
+    } catch (...) {
+      answer.thrown =
+          Mismatch{"engine threw an exception", "the engine threw an unknown exception", {}};
+    }
+    return answer;
+  }
+
   std::optional<Mismatch> RunRange(const EvalCmd& cmd) const {
-    auto res =
-        engine_->Range(cmd.expr, cmd.start_ms, cmd.end_ms, cmd.step_ms, options_.query_options);
+    Answer answer = Guard([&] {
+      return engine_->Range(cmd.expr, cmd.start_ms, cmd.end_ms, cmd.step_ms,
+                            options_.query_options);
+    });
+    if (answer.thrown) return answer.thrown;
+    const auto& res = answer.result;
     if (!res.ok()) {
       const std::string error = ErrorText(res.status());
       if (cmd.IsFail()) return CheckExpectedFailure(cmd, error);
@@ -374,7 +401,10 @@ class ScriptRunner {
   }
 
   std::optional<Mismatch> RunInstant(const EvalCmd& cmd, const InstantQuery& q) const {
-    auto res = engine_->Instant(q.expr, q.time_ms, options_.query_options);
+    Answer answer =
+        Guard([&] { return engine_->Instant(q.expr, q.time_ms, options_.query_options); });
+    if (answer.thrown) return answer.thrown;
+    const auto& res = answer.result;
     if (!res.ok()) {
       const std::string error = ErrorText(res.status());
       if (cmd.IsFail()) return CheckExpectedFailure(cmd, error);
@@ -393,13 +423,17 @@ class ScriptRunner {
     if (RE2::PartialMatch(q.expr, kQueryContextFuncs)) return std::nullopt;
 
     // The same query as a range query, checked at its middle step.
-    auto range = engine_->Range(q.expr, q.time_ms - kMinuteMs, q.time_ms + kMinuteMs, kMinuteMs,
-                                options_.query_options);
+    Answer range_answer = Guard([&] {
+      return engine_->Range(q.expr, q.time_ms - kMinuteMs, q.time_ms + kMinuteMs, kMinuteMs,
+                            options_.query_options);
+    });
     auto range_mode = [](Mismatch m) {
       m.kind = StrCat("range mode: ", m.kind);
       m.message = StrCat("[range mode] ", m.message);
       return m;
     };
+    if (range_answer.thrown) return range_mode(*std::move(range_answer.thrown));
+    const auto& range = range_answer.result;
     if (!range.ok()) {
       const std::string error = ErrorText(range.status());
       return range_mode(Mismatch{StrCat("unexpected error: ", Kind(error)),
