@@ -7,6 +7,7 @@
 #include "app/config.h"
 #include "app/export_command.h"
 #include "app/import_command.h"
+#include "app/query_command.h"
 #include "app/serve.h"
 #include "app/signals.h"
 #include "common/build_info.h"
@@ -50,6 +51,23 @@ void AddImport(CLI::App& app, ImportFlags* flags) {
   cmd->add_option("FILE", flags->file, "File to import, or - for stdin")->required();
 }
 
+void AddQuery(CLI::App& app, QueryFlags* flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "query",
+      "Run a PromQL query on a server and print the result as a table (a range query with any "
+      "of --start, --end, --step)");
+  cmd->add_option("EXPR", flags->expr, "PromQL expression")->required();
+  cmd->add_option("--server", flags->server, "URL of the server (default http://127.0.0.1:8080)");
+  cmd->add_option("--token", flags->token, "Bearer token for --server");
+  cmd->add_option("--time", flags->time,
+                  "Instant query time: unix seconds or RFC 3339 (default the server's now)");
+  cmd->add_option("--start", flags->start, "Range query start (default --end minus 5m)");
+  cmd->add_option("--end", flags->end, "Range query end (default now)");
+  cmd->add_option("--step", flags->step,
+                  "Range query step: seconds or a duration like 1m (default range / 250, at "
+                  "least 1s)");
+}
+
 void AddCompact(CLI::App& app, std::string* data_dir) {
   CLI::App* cmd = app.add_subcommand("compact", "Fully compact a stopped store");
   cmd->add_option("--data-dir", *data_dir, "Store to compact (default ./data)");
@@ -87,6 +105,8 @@ int Main(int argc, char** argv) {
   AddServe(app, &serve_flags);
   ImportFlags import_flags;
   AddImport(app, &import_flags);
+  QueryFlags query_flags;
+  AddQuery(app, &query_flags);
   std::string compact_dir = "./data";
   AddCompact(app, &compact_dir);
   ExportFlags export_flags;
@@ -94,6 +114,7 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("import")) return RunImport(import_flags);
+  if (app.got_subcommand("query")) return RunQuery(query_flags);
   if (app.got_subcommand("compact")) return RunCompact(compact_dir);
   if (app.got_subcommand("export")) return RunExport(export_flags);
 
