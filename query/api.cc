@@ -386,16 +386,25 @@ ApiResponse Expired() {
 // not match the empty string.
 absl::StatusOr<std::vector<std::vector<storage::LabelMatcher>>> ParseMatchers(
     const std::vector<std::string_view>& selectors) {
+  constexpr std::string_view kAllEmpty = "match[] must contain at least one non-empty matcher";
   std::vector<std::vector<storage::LabelMatcher>> sets;
+  bool all_empty = false;  // the parser may refuse such a selector itself: told of last
   for (std::string_view selector : selectors) {
     absl::StatusOr<std::vector<storage::LabelMatcher>> matchers = ParseMetricSelector(selector);
-    if (!matchers.ok()) return absl::InvalidArgumentError(Message(matchers.status()));
+    if (!matchers.ok()) {
+      if (matchers.status().message() == ToAbsl(kAllEmpty)) {
+        all_empty = true;
+        continue;
+      }
+      return absl::InvalidArgumentError(Message(matchers.status()));
+    }
     sets.push_back(*std::move(matchers));
   }
+  if (all_empty) return absl::InvalidArgumentError(ToAbsl(kAllEmpty));
   for (const auto& set : sets) {
     if (std::none_of(set.begin(), set.end(),
                      [](const storage::LabelMatcher& m) { return !m.MatchesEmpty(); })) {
-      return absl::InvalidArgumentError("match[] must contain at least one non-empty matcher");
+      return absl::InvalidArgumentError(ToAbsl(kAllEmpty));
     }
   }
   return sets;
