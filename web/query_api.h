@@ -20,7 +20,7 @@ namespace plumbline::web {
 // the API it points to must outlive the router.
 std::vector<Route> QueryApiRoutes(const std::atomic<const query::PrometheusApi*>* api);
 
-// gzip (RFC 1952) of `data` at zlib's default level.
+// gzip (RFC 1952) of `data` at zlib's fastest level.
 std::string GzipCompress(std::string_view data);
 
 }  // namespace plumbline::web
