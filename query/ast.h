@@ -111,6 +111,8 @@ using ExprPtr = std::unique_ptr<Expr>;
 struct NumberLiteral : Expr {
   NumberLiteral() : Expr(ExprKind::kNumberLiteral) {}
   double value = 0;
+  // Written as a duration (`5m`, value 300): printed back as one, as Prometheus does.
+  bool duration = false;
 };
 
 struct StringLiteral : Expr {
@@ -205,6 +207,9 @@ struct FunctionInfo {
 };
 // The function of that name, or null. Only the functions this engine evaluates are listed.
 const FunctionInfo* LookupFunction(std::string_view name);
+// Whether `name` is one of Prometheus' experimental functions (sort_by_label, info, ...), which
+// this engine does not enable: the parser says `function "info" is not enabled` for them.
+bool IsExperimentalFunction(std::string_view name);
 
 struct Call : Expr {
   Call() : Expr(ExprKind::kCall) {}
