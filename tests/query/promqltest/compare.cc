@@ -12,7 +12,6 @@
 #include <variant>
 
 #include "common/strings.h"
-#include "re2/re2.h"
 
 namespace plumbline::promqltest {
 namespace {
@@ -295,8 +294,7 @@ std::optional<Mismatch> CheckExpectedFailure(const EvalCmd& cmd, std::string_vie
                     {StrCat("- ", cmd.expected_fail_message), StrCat("+ ", error)}};
   }
   if (cmd.expected_fail_regexp.has_value()) {
-    RE2 re(*cmd.expected_fail_regexp, RE2::Quiet);
-    if (!re.ok() || !RE2::PartialMatch(std::string(error), re)) {
+    if (!GoRegexMatch(*cmd.expected_fail_regexp, error)) {
       return Mismatch{"wrong error message",
                       StrCat("expected error matching pattern \"", *cmd.expected_fail_regexp,
                              "\", but got: ", error),

@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/strings.h"
@@ -80,9 +81,36 @@ std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths) {
   return files;
 }
 
+// For the terminal: one line, control bytes and invalid UTF-8 as \xNN.
 std::string OneLine(std::string_view text) {
-  std::string out(text);
-  std::replace(out.begin(), out.end(), '\n', ' ');
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t k = 0; k < text.size();) {
+    const auto c = static_cast<unsigned char>(text[k]);
+    if (c == '\n' || c == '\t') {
+      out.push_back(' ');
+      ++k;
+      continue;
+    }
+    const size_t n = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+    bool ok = n > 0 && k + n <= text.size() && c >= 0x20 && c != 0x7F;
+    for (size_t d = 1; ok && d < n; ++d) {
+      ok = (static_cast<unsigned char>(text[k + d]) & 0xC0) == 0x80;
+    }
+    if (ok) {
+      out.append(text.substr(k, n));
+      k += n;
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+      ++k;
+    }
+  }
   return out;
 }
 
@@ -123,6 +151,7 @@ int Main(int argc, char** argv) {
 
   bool malformed = false;
   int total_pass = 0, total_fail = 0, total_skip = 0, annotations = 0;
+  int instant_queries = 0, range_queries = 0;
   std::map<std::string, int> kinds;
   std::vector<std::string> lines;
   for (const std::string& path : ExpandPaths(flags.paths)) {
@@ -167,6 +196,8 @@ int Main(int argc, char** argv) {
     total_fail += fail;
     total_skip += skip;
     annotations += result->annotation_expectations;
+    instant_queries += result->instant_queries;
+    range_queries += result->range_queries;
     lines.push_back(StrCat(name, ": pass ", pass, " fail ", fail, " skip ", skip));
     std::cout.flush();
   }
@@ -178,6 +209,10 @@ int Main(int argc, char** argv) {
   std::cout << "total: pass " << total_pass << " fail " << total_fail << " skip " << total_skip
             << "; in-scope pass rate " << rate << " (" << total_pass << " of " << in_scope << "); "
             << annotations << " warn/info annotation expectations counted, not checked\n";
+  if (flags.summary) {
+    std::cout << "queries run: " << instant_queries << " instant (with @ variants), "
+              << range_queries << " range (with range-mode re-runs)\n";
+  }
   if (flags.summary && !kinds.empty()) {
     std::vector<std::pair<int, std::string>> sorted;
     for (const auto& [kind, count] : kinds) sorted.emplace_back(-count, kind);

@@ -378,7 +378,8 @@ class ScriptRunner {
     return answer;
   }
 
-  std::optional<Mismatch> RunRange(const EvalCmd& cmd) const {
+  std::optional<Mismatch> RunRange(const EvalCmd& cmd) {
+    ++result_.range_queries;
     Answer answer = Guard([&] {
       return engine_->Range(cmd.expr, cmd.start_ms, cmd.end_ms, cmd.step_ms,
                             options_.query_options);
@@ -400,7 +401,8 @@ class ScriptRunner {
     return CompareResult(cmd, res->value);
   }
 
-  std::optional<Mismatch> RunInstant(const EvalCmd& cmd, const InstantQuery& q) const {
+  std::optional<Mismatch> RunInstant(const EvalCmd& cmd, const InstantQuery& q) {
+    ++result_.instant_queries;
     Answer answer =
         Guard([&] { return engine_->Instant(q.expr, q.time_ms, options_.query_options); });
     if (answer.thrown) return answer.thrown;
@@ -423,6 +425,7 @@ class ScriptRunner {
     if (RE2::PartialMatch(q.expr, kQueryContextFuncs)) return std::nullopt;
 
     // The same query as a range query, checked at its middle step.
+    ++result_.range_queries;
     Answer range_answer = Guard([&] {
       return engine_->Range(q.expr, q.time_ms - kMinuteMs, q.time_ms + kMinuteMs, kMinuteMs,
                             options_.query_options);

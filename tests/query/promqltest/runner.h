@@ -53,6 +53,10 @@ struct FileResult {
   std::vector<std::string> notes;
   // Annotation expectations seen (counted, not checked).
   int annotation_expectations = 0;
+  // Queries run: instant ones (with the @ variants) and range ones (with the range-mode
+  // re-runs of instant evals).
+  int instant_queries = 0;
+  int range_queries = 0;
 
   int Count(Outcome outcome) const;
 };

@@ -869,10 +869,36 @@ absl::StatusOr<SeriesDesc> ParseSeriesDesc(std::string_view line) {
   return desc;
 }
 
+bool GoRegexMatch(const std::string& pattern, std::string_view text) {
+  RE2 re(pattern, RE2::Quiet);
+  if (!re.ok()) return false;
+  std::string valid;
+  valid.reserve(text.size());
+  for (size_t k = 0; k < text.size();) {
+    const auto c = static_cast<unsigned char>(text[k]);
+    const size_t n = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+    bool ok = n > 0 && k + n <= text.size() && !(n == 2 && c < 0xC2);
+    for (size_t d = 1; ok && d < n; ++d) {
+      ok = (static_cast<unsigned char>(text[k + d]) & 0xC0) == 0x80;
+    }
+    if (ok) {
+      valid.append(text.substr(k, n));
+      k += n;
+    } else {
+      valid.append("\xEF\xBF\xBD");  // U+FFFD
+      ++k;
+    }
+  }
+  return RE2::PartialMatch(valid, re);
+}
+
 bool Expectation::Matches(std::string_view text) const {
   if (message.has_value()) return *message == text;
-  RE2 re(regex, RE2::Quiet);
-  return re.ok() && RE2::PartialMatch(std::string(text), re);
+  return GoRegexMatch(regex, text);
 }
 
 std::string Expectation::Describe() const {
@@ -999,11 +1025,18 @@ std::string FormatLabelSet(const LabelSet& labels) {
 std::string FormatFloat(double v) {
   if (std::isnan(v)) return query::IsStaleNaN(v) ? "stale" : "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // The shortest digits that read back, laid out as Go's %v does: exponent form when the
+  // exponent is below -4 or at least 21.
   char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+  int precision = 1;
+  for (; precision < 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*e", precision - 1, v);
     if (std::strtod(buf, nullptr) == v) break;
   }
+  std::snprintf(buf, sizeof(buf), "%.*e", precision - 1, v);
+  const int exponent = std::atoi(std::strchr(buf, 'e') + 1);
+  if (exponent < -4 || exponent >= 21) return buf;
+  std::snprintf(buf, sizeof(buf), "%.*f", std::max(0, precision - 1 - exponent), v);
   return buf;
 }
 

@@ -62,6 +62,11 @@ absl::StatusOr<std::vector<SequenceValue>> ParseSequence(std::string_view text);
 // A whole series description line.
 absl::StatusOr<SeriesDesc> ParseSeriesDesc(std::string_view line);
 
+// Go's Regexp.MatchString: `pattern` found anywhere in `text`. Go reads invalid UTF-8 in the
+// text as U+FFFD, which `.` matches; RE2 would not match such bytes, so they are replaced
+// first. False when the pattern does not compile.
+bool GoRegexMatch(const std::string& pattern, std::string_view text);
+
 // Go's strconv.Unquote for "...", `...` and '.' literals.
 absl::StatusOr<std::string> GoUnquote(std::string_view quoted);
 

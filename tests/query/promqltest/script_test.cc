@@ -321,6 +321,8 @@ TEST(ParseScriptTest, ExpectLines) {
 
   EvalCmd any = ParseOneEval("eval instant at 0 x\n  expect fail\n");
   EXPECT_TRUE(any.FailExpectation()->Matches("whatever"));
+  // Go reads invalid UTF-8 as U+FFFD, which `.` matches.
+  EXPECT_TRUE(any.FailExpectation()->Matches("invalid label name \xff"));
 
   EvalCmd annotations = ParseOneEval(R"(eval instant at 0 x
   expect warn msg: PromQL warning: something
@@ -573,6 +575,12 @@ TEST(FormatTest, LabelSetsAndFloats) {
   EXPECT_EQ(FormatLabelSet({}), "{}");
   EXPECT_EQ(FormatFloat(0.1), "0.1");
   EXPECT_EQ(FormatFloat(1e100), "1e+100");
+  EXPECT_EQ(FormatFloat(120), "120");
+  EXPECT_EQ(FormatFloat(1e20), "100000000000000000000");
+  EXPECT_EQ(FormatFloat(1e21), "1e+21");
+  EXPECT_EQ(FormatFloat(0.0001), "0.0001");
+  EXPECT_EQ(FormatFloat(0.00001234), "1.234e-05");
+  EXPECT_EQ(FormatFloat(76.81818181818181), "76.81818181818181");
   EXPECT_EQ(FormatFloat(-kInf), "-Inf");
   EXPECT_EQ(FormatFloat(query::StaleNaN()), "stale");
 }
