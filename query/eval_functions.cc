@@ -16,6 +16,12 @@
 #include "storage/engine.h"
 
 namespace plumbline::query::internal {
+
+struct HistogramGroup {
+  LabelsPtr metric;
+  std::vector<Bucket> buckets;
+};
+
 namespace {
 
 using storage::Labels;
@@ -186,7 +192,41 @@ std::string ExpandTemplate(std::string_view tmpl, const RE2& re,
 
 bool ValidLabelName(std::string_view name) { return !name.empty() && storage::IsValidUtf8(name); }
 
+// Classic histogram buckets of one step grouped by series without `le` (and without
+// __name__ in the output labels), as Prometheus' resetHistograms. Samples without a valid
+// `le` are skipped with a warning by the caller's evaluator.
+std::vector<HistogramGroup> GroupBucketsImpl(const EVector& samples, bool* malformed) {
+  absl::flat_hash_map<std::string, size_t> index;
+  std::vector<HistogramGroup> groups;
+  for (const ESample& s : samples) {
+    const std::string le(s.metric->Get("le"));
+    char* end = nullptr;
+    const double bound = le.empty() ? kNaN : std::strtod(le.c_str(), &end);
+    if (le.empty() || end != le.c_str() + le.size()) {
+      *malformed = true;
+      continue;
+    }
+    std::string sig = MatchSignature(*s.metric, {"le"}, /*on=*/false);
+    sig.append(s.metric->Get(storage::kMetricNameLabel));
+    auto [it, inserted] = index.try_emplace(std::move(sig), groups.size());
+    if (inserted) {
+      groups.push_back(
+          {MakeLabels(KeepLabels(*s.metric, {"le", std::string(storage::kMetricNameLabel)}, false)),
+           {}});
+    }
+    groups[it->second].buckets.push_back({bound, s.f});
+  }
+  return groups;
+}
+
 }  // namespace
+
+std::vector<HistogramGroup> Evaluator::GroupBuckets(const EVector& samples) {
+  bool malformed = false;
+  std::vector<HistogramGroup> groups = GroupBucketsImpl(samples, &malformed);
+  if (malformed) Warn("PromQL warning: bucket label \"le\" is missing or has a malformed value");
+  return groups;
+}
 
 EMatrix Evaluator::EvalCall(const Call& e) {
   const std::string_view name = e.func->name;
@@ -547,45 +587,25 @@ EMatrix Evaluator::EvalCall(const Call& e) {
       return out;
     });
   }
-  if (name == "histogram_quantile") {
-    return RangeEval(args, [this](int64_t ts, std::vector<EVector>& v) {
+  if (name == "histogram_quantile" || name == "histogram_fraction") {
+    const bool quantile = name == "histogram_quantile";
+    return RangeEval(args, [this, quantile](int64_t ts, std::vector<EVector>& v) {
       EVector out;
+      const EVector& buckets_in = v.back();
       const double q = v[0].empty() ? kNaN : v[0][0].f;
-      if (std::isnan(q) || q < 0 || q > 1) {
+      if (quantile && (std::isnan(q) || q < 0 || q > 1)) {
         Warn(absl::StrCat("PromQL warning: quantile value should be between 0 and 1, got ",
                           FormatGoFloat(q)));
       }
-      struct Group {
-        LabelsPtr metric;
-        std::vector<Bucket> buckets;
-      };
-      absl::flat_hash_map<std::string, size_t> index;
-      std::vector<Group> groups;
-      for (const ESample& s : v[1]) {
-        const std::string_view le = s.metric->Get("le");
-        char* end = nullptr;
-        const std::string le_str(le);
-        double bound = le_str.empty() ? kNaN : std::strtod(le_str.c_str(), &end);
-        if (le_str.empty() || end != le_str.c_str() + le_str.size()) {
-          Warn("PromQL warning: bucket label \"le\" is missing or has a malformed value");
-          continue;
+      for (HistogramGroup& g : GroupBuckets(buckets_in)) {
+        double value;
+        if (quantile) {
+          value = BucketQuantile(q, &g.buckets).value;
+        } else {
+          const double upper = v[1].empty() ? kNaN : v[1][0].f;
+          value = BucketFraction(q, upper, &g.buckets);
         }
-        if (le_str == "+Inf" || le_str == "Inf" || le_str == "inf" || le_str == "+inf") {
-          bound = std::numeric_limits<double>::infinity();
-        }
-        const std::string sig = MatchSignature(*s.metric, {"le"}, /*on=*/false) +
-                                std::string(s.metric->Get(storage::kMetricNameLabel));
-        auto [it, inserted] = index.try_emplace(sig, groups.size());
-        if (inserted) {
-          groups.push_back({MakeLabels(KeepLabels(
-                                *s.metric, {"le", std::string(storage::kMetricNameLabel)}, false)),
-                            {}});
-        }
-        groups[it->second].buckets.push_back({bound, s.f});
-      }
-      for (Group& g : groups) {
-        BucketQuantileResult r = BucketQuantile(q, &g.buckets);
-        out.push_back({g.metric, ts, r.value, true});
+        out.push_back({g.metric, ts, value, true});
       }
       return out;
     });

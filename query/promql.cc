@@ -147,8 +147,8 @@ namespace {
 // Functions whose value depends on the evaluation time even when their arguments do not.
 bool IsAtModifierUnsafe(std::string_view name) {
   static constexpr std::string_view kUnsafe[] = {
-      "days_in_month", "day_of_month", "day_of_week", "day_of_year",    "hour",
-      "minute",        "month",        "year",        "predict_linear", "time"};
+      "days_in_month", "day_of_month", "day_of_week",    "day_of_year", "hour",     "minute",
+      "month",         "year",         "predict_linear", "time",        "timestamp"};
   for (std::string_view n : kUnsafe) {
     if (n == name) return true;
   }

@@ -57,6 +57,8 @@ using EVector = std::vector<ESample>;
 
 // A node's value over the evaluation range: a matrix (instant vectors and scalars, one point
 // per step) or a string.
+struct HistogramGroup;
+
 struct EValue {
   EMatrix matrix;
   bool is_string = false;
@@ -138,6 +140,7 @@ class Evaluator {
   EMatrix EvalAggregate(const AggregateExpr& e);
   EMatrix EvalCall(const Call& e);
   EMatrix EvalNumber(double v);
+  std::vector<HistogramGroup> GroupBuckets(const EVector& samples);
 
   // The @ time of a selector or subquery, resolved (start()/end()), or nullopt.
   std::optional<int64_t> AtTime(AtKind kind, int64_t at_ms) const;
