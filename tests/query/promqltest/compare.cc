@@ -71,8 +71,8 @@ bool PointsEqual(const std::vector<query::FPoint>& a, const std::vector<query::F
 }
 
 std::vector<std::string> MatrixDiff(const EvalCmd& cmd, const query::Matrix& got) {
-  std::map<LabelSet, std::vector<query::FPoint>> got_by_labels;
-  for (const query::Series& s : got) got_by_labels[ToLabelSet(s.metric)] = s.floats;
+  std::map<LabelSet, std::vector<const query::Series*>> got_by_labels;
+  for (const query::Series& s : got) got_by_labels[ToLabelSet(s.metric)].push_back(&s);
   std::set<LabelSet> all;
   for (const auto& [ls, unused] : cmd.expected) all.insert(ls);
   for (const auto& [ls, unused] : got_by_labels) all.insert(ls);
@@ -83,8 +83,8 @@ std::vector<std::string> MatrixDiff(const EvalCmd& cmd, const query::Matrix& got
     std::optional<std::vector<query::FPoint>> exp_points;
     std::string unused_error;
     if (e != cmd.expected.end()) exp_points = ExpectedPoints(cmd, e->second, ls, &unused_error);
-    if (e != cmd.expected.end() && g != got_by_labels.end() && exp_points &&
-        PointsEqual(*exp_points, g->second)) {
+    if (e != cmd.expected.end() && g != got_by_labels.end() && g->second.size() == 1 &&
+        exp_points && PointsEqual(*exp_points, g->second[0]->floats)) {
       continue;
     }
     if (e != cmd.expected.end()) {
@@ -92,7 +92,9 @@ std::vector<std::string> MatrixDiff(const EvalCmd& cmd, const query::Matrix& got
                             exp_points ? FormatPoints(*exp_points) : "(too many points)"));
     }
     if (g != got_by_labels.end()) {
-      diff.push_back(StrCat("+ ", FormatLabelSet(ls), " ", FormatPoints(g->second)));
+      for (const query::Series* s : g->second) {
+        diff.push_back(StrCat("+ ", FormatLabelSet(ls), " ", FormatPoints(s->floats)));
+      }
     }
   }
   Truncate(&diff);
@@ -152,6 +154,9 @@ std::optional<Mismatch> CompareMatrix(const EvalCmd& cmd, const query::Matrix& v
       return with_diff("duplicate series in result",
                        StrCat("result holds series ", FormatLabelSet(ls), " twice"));
     }
+  }
+  for (const query::Series& s : val) {
+    const LabelSet ls = ToLabelSet(s.metric);
     auto e = cmd.expected.find(ls);
     if (e == cmd.expected.end()) {
       return with_diff("unexpected series", StrCat("unexpected metric ", FormatLabelSet(ls),

@@ -519,6 +519,16 @@ TEST(CompareResultTest, RangeMatrixWithOmittedPoints) {
 
   query::Matrix unsorted = {got[1], got[0]};
   EXPECT_EQ(CompareResult(e, unsorted)->kind, "matrix not sorted");
+
+  // One series split in two is reported as such, with both parts in the diff.
+  query::Matrix split = {{L({}), {{0, 5}, {60000, 5}, {120000, 5}}},
+                         {L({{"__name__", "x"}, {"a", "1"}}), {{0, 1}}},
+                         {L({{"__name__", "x"}, {"a", "1"}}), {{120000, 3}}}};
+  auto m = CompareResult(e, split);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->kind, "duplicate series in result");
+  EXPECT_THAT(m->diff,
+              ElementsAre("- x{a=\"1\"} 1@0s 3@120s", "+ x{a=\"1\"} 1@0s", "+ x{a=\"1\"} 3@120s"));
 }
 
 TEST(CompareResultTest, TooManyExpectedPoints) {
