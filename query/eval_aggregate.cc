@@ -61,7 +61,7 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
   const AggregateOp op = e.op;
 
   if (op == AggregateOp::kCountValues) {
-    const std::string label = e.param->As<StringLiteral>().value;
+    const std::string label = Unparen(*e.param).As<StringLiteral>().value;
     if (label.empty() || !storage::IsValidUtf8(label)) {
       ThrowExecution(absl::StrCat("invalid label name \"", label, "\""));
     }

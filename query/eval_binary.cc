@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "query/internal/evaluator.h"
 
@@ -76,7 +77,8 @@ Labels MatchLabels(const Labels& l, const VectorMatching& m) {
   return KeepLabels(l, drop, false);
 }
 
-// Caches each input series' join signature across steps.
+// Caches each input series' join signature across steps. Node-based: callers keep
+// string_views of the signatures while the cache grows.
 class SignatureCache {
  public:
   explicit SignatureCache(const VectorMatching& m) : m_(m) {}
@@ -89,7 +91,7 @@ class SignatureCache {
 
  private:
   const VectorMatching& m_;
-  absl::flat_hash_map<const Labels*, std::string> cache_;
+  absl::node_hash_map<const Labels*, std::string> cache_;
 };
 
 }  // namespace

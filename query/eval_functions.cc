@@ -233,12 +233,13 @@ EMatrix Evaluator::EvalCall(const Call& e) {
 
   // Functions of whole series.
   if (name == "label_replace" || name == "label_join") {
-    const std::string dst = e.args[1]->As<StringLiteral>().value;
+    auto str_arg = [&e](size_t i) { return Unparen(*e.args[i]).As<StringLiteral>().value; };
+    const std::string dst = str_arg(1);
     EMatrix m = std::move(Eval(*e.args[0]).matrix);
     if (name == "label_replace") {
-      const std::string repl = e.args[2]->As<StringLiteral>().value;
-      const std::string src = e.args[3]->As<StringLiteral>().value;
-      const std::string regex = e.args[4]->As<StringLiteral>().value;
+      const std::string repl = str_arg(2);
+      const std::string src = str_arg(3);
+      const std::string regex = str_arg(4);
       RE2::Options options;
       options.set_log_errors(false);
       options.set_dot_nl(true);
@@ -271,10 +272,10 @@ EMatrix Evaluator::EvalCall(const Call& e) {
         s.metric = out;
       }
     } else {
-      const std::string sep = e.args[2]->As<StringLiteral>().value;
+      const std::string sep = str_arg(2);
       std::vector<std::string> srcs;
       for (size_t i = 3; i < e.args.size(); ++i) {
-        srcs.push_back(e.args[i]->As<StringLiteral>().value);
+        srcs.push_back(str_arg(i));
         if (!ValidLabelName(srcs.back())) {
           ThrowExecution(absl::StrCat("invalid source label name in label_join(): ", srcs.back()));
         }
@@ -288,6 +289,12 @@ EMatrix Evaluator::EvalCall(const Call& e) {
         s.metric = MakeLabels(WithLabel(*s.metric, dst, absl::StrJoin(values, sep)));
       }
     }
+    // A name written by the function is the series' new name, not one to drop.
+    if (dst == storage::kMetricNameLabel) {
+      for (ESeries& s : m) s.drop_name = false;
+    }
+    // Series that now share a label set are merged; overlapping ones are an error.
+    MergeSameLabels(&m);
     return m;
   }
 
@@ -412,7 +419,7 @@ EMatrix Evaluator::EvalCall(const Call& e) {
         } else if (name == "deriv") {
           value = Deriv(w);
         } else if (name == "predict_linear") {
-          value = PredictLinear(w, at ? start_ : ts, scalar[step]);
+          value = PredictLinear(w, ts, scalar[step]);
         } else if (name == "resets") {
           value = Resets(w);
         } else if (name == "changes") {
@@ -449,7 +456,8 @@ EMatrix Evaluator::EvalCall(const Call& e) {
       }
       AddSamples(static_cast<int64_t>(s.floats.size()));
       s.metric = set ? MakeLabels(set->series()[si].labels) : sub[si].metric;
-      s.drop_name = drop_name;
+      // last_over_time keeps the name unless its input already lost it.
+      s.drop_name = drop_name || (!set && sub[si].drop_name);
       out.push_back(std::move(s));
     }
     if (name == "absent_over_time") {

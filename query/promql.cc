@@ -100,16 +100,8 @@ int CompareLabels(const Labels& a, const Labels& b) {
   return x.size() < y.size() ? -1 : 1;
 }
 
-void CleanupNames(EMatrix* matrix) {
-  bool any = false;
-  for (ESeries& s : *matrix) {
-    if (s.drop_name && !s.metric->Get(storage::kMetricNameLabel).empty()) {
-      s.metric = MakeLabels(DropMetricName(*s.metric));
-      any = true;
-    }
-    s.drop_name = false;
-  }
-  if (!any || matrix->size() < 2) return;
+void MergeSameLabels(EMatrix* matrix) {
+  if (matrix->size() < 2) return;
   absl::flat_hash_map<std::string, size_t> first;
   EMatrix merged;
   merged.reserve(matrix->size());
@@ -123,6 +115,7 @@ void CleanupNames(EMatrix* matrix) {
     duplicates = true;
     ESeries& base = merged[it->second];
     base.floats.insert(base.floats.end(), s.floats.begin(), s.floats.end());
+    base.drop_name = base.drop_name || s.drop_name;
   }
   if (!duplicates) {
     *matrix = std::move(merged);
@@ -138,6 +131,16 @@ void CleanupNames(EMatrix* matrix) {
     }
   }
   *matrix = std::move(merged);
+}
+
+void CleanupNames(EMatrix* matrix) {
+  for (ESeries& s : *matrix) {
+    if (s.drop_name && !s.metric->Get(storage::kMetricNameLabel).empty()) {
+      s.metric = MakeLabels(DropMetricName(*s.metric));
+    }
+    s.drop_name = false;
+  }
+  MergeSameLabels(matrix);
 }
 
 // ---- step invariance (Prometheus' preprocessExprHelper)
@@ -502,8 +505,10 @@ EMatrix Evaluator::RangeEvalMatrices(std::vector<EMatrix> inputs, const StepFn& 
           s.floats.reserve(std::min(steps, 64));
           out.push_back(std::move(s));
           last_ts.push_back(INT64_MIN);
+          // Only pointers the output keeps alive may be remembered: a label set built for
+          // one step can be freed and its address reused by another.
+          by_pointer.emplace(r.metric.get(), index);
         }
-        by_pointer.emplace(r.metric.get(), index);
       }
       if (last_ts[index] == ts) {
         ThrowExecution("vector cannot contain metrics with the same labelset");

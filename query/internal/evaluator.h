@@ -104,8 +104,11 @@ std::string MatchSignature(const storage::Labels& labels, const std::vector<std:
                            bool on);
 // Prometheus' labels.Compare order.
 int CompareLabels(const storage::Labels& a, const storage::Labels& b);
-// Removes __name__ where drop_name is set; errors on duplicate label sets at one timestamp
-// (merging series that do not overlap, as Prometheus does).
+// Merges series with equal label sets when their timestamps do not overlap; two points of one
+// label set at one timestamp are an execution error (Prometheus'
+// mergeSeriesWithSameLabelset).
+void MergeSameLabels(EMatrix* matrix);
+// Removes __name__ where drop_name is set, then MergeSameLabels.
 void CleanupNames(EMatrix* matrix);
 
 class Evaluator {
