@@ -114,6 +114,17 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
+void PrintTop(std::string_view title, const std::map<std::string, int>& counts) {
+  if (counts.empty()) return;
+  std::vector<std::pair<int, std::string>> sorted;
+  for (const auto& [kind, count] : counts) sorted.emplace_back(-count, kind);
+  std::sort(sorted.begin(), sorted.end());
+  std::cout << title << ":\n";
+  for (size_t k = 0; k < sorted.size() && k < kTopKinds; ++k) {
+    std::cout << "  " << -sorted[k].first << "  " << OneLine(sorted[k].second) << "\n";
+  }
+}
+
 int Main(int argc, char** argv) {
   Flags flags;
   for (int i = 1; i < argc; ++i) {
@@ -153,6 +164,7 @@ int Main(int argc, char** argv) {
   int total_pass = 0, total_fail = 0, total_skip = 0, annotations = 0;
   int instant_queries = 0, range_queries = 0;
   std::map<std::string, int> kinds;
+  std::map<std::string, int> skip_kinds;
   std::vector<std::string> lines;
   for (const std::string& path : ExpandPaths(flags.paths)) {
     if (!flags.only.empty() && path.find(flags.only) == std::string::npos) continue;
@@ -178,6 +190,7 @@ int Main(int argc, char** argv) {
     for (const std::string& note : result->notes) std::cout << name << ": note: " << note << "\n";
     for (const EvalOutcome& e : result->evals) {
       if (e.outcome == Outcome::kSkip) {
+        ++skip_kinds[e.kind];
         std::cout << name << ":" << e.line << ": skip: " << e.message << "  [" << OneLine(e.expr)
                   << "]\n";
       } else if (e.outcome == Outcome::kFail) {
@@ -213,14 +226,9 @@ int Main(int argc, char** argv) {
     std::cout << "queries run: " << instant_queries << " instant (with @ variants), "
               << range_queries << " range (with range-mode re-runs)\n";
   }
-  if (flags.summary && !kinds.empty()) {
-    std::vector<std::pair<int, std::string>> sorted;
-    for (const auto& [kind, count] : kinds) sorted.emplace_back(-count, kind);
-    std::sort(sorted.begin(), sorted.end());
-    std::cout << "most common failure kinds:\n";
-    for (size_t k = 0; k < sorted.size() && k < kTopKinds; ++k) {
-      std::cout << "  " << -sorted[k].first << "  " << sorted[k].second << "\n";
-    }
+  if (flags.summary) {
+    PrintTop("most common failure kinds", kinds);
+    PrintTop("skips by reason", skip_kinds);
   }
   if (malformed) {
     std::cout << "FAILED: malformed test file(s)\n";

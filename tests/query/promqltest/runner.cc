@@ -305,18 +305,26 @@ class ScriptRunner {
     EvalOutcome out;
     out.line = cmd.line;
     out.expr = cmd.expr;
-    auto skip = [&](std::string reason) {
+    auto skip = [&](std::string kind, std::string reason) {
       out.outcome = Outcome::kSkip;
+      out.kind = std::move(kind);
       out.message = std::move(reason);
       return out;
     };
-    if (cmd.expects_native_histogram) return skip("expected result holds native histograms");
+    constexpr std::string_view kReadsHistograms = "native histograms: reads them";
+    if (cmd.expects_native_histogram) {
+      return skip("native histograms: in the expected result",
+                  "expected result holds native histograms");
+    }
     auto parsed = query::ParseExpr(cmd.expr);
     if (!parsed.ok()) {
-      if (std::string why = ReadsUnloaded(nullptr, cmd.expr); !why.empty()) return skip(why);
+      if (std::string why = ReadsUnloaded(nullptr, cmd.expr); !why.empty()) {
+        return skip(std::string(kReadsHistograms), why);
+      }
       const std::string error = ErrorText(parsed.status());
       if (std::string feature = ExperimentalFeature(cmd.expr); !feature.empty()) {
-        return skip(StrCat("experimental ", feature, " (parser: ", Shorten(error, 100), ")"));
+        return skip(StrCat("experimental ", feature),
+                    StrCat("experimental ", feature, " (parser: ", Shorten(error, 100), ")"));
       }
       // Prometheus' own parser accepts every expression of its test files (test.go refuses
       // the file otherwise), so this is a failure even when the eval expects one.
@@ -324,7 +332,9 @@ class ScriptRunner {
                                            StrCat("parse failed: ", error),
                                            {}});
     }
-    if (std::string why = ReadsUnloaded(parsed->get(), cmd.expr); !why.empty()) return skip(why);
+    if (std::string why = ReadsUnloaded(parsed->get(), cmd.expr); !why.empty()) {
+      return skip(std::string(kReadsHistograms), why);
+    }
 
     if (cmd.is_range) {
       if (auto m = RunRange(cmd)) return Fail(std::move(out), *std::move(m));

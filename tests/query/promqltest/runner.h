@@ -39,7 +39,8 @@ struct EvalOutcome {
   int line = 0;
   std::string expr;
   Outcome outcome = Outcome::kPass;
-  // Failures: a short category for the summary ("value mismatch", "unexpected error: ...").
+  // A short category for the summary: failures "value mismatch", "unexpected error: ...";
+  // skips "native histograms: reads them", "experimental function \"step\"".
   std::string kind;
   // Failures: what went wrong; skips: the reason.
   std::string message;
