@@ -48,11 +48,12 @@ std::string FormatNumber(double v) {
   return std::string(buf, res.ptr);
 }
 
-// model.Duration(seconds * 1e9).String(), for a duration-literal NumberLiteral.
+// model.Duration(seconds * 1e9).String(), for a duration-literal NumberLiteral. Rounded to
+// the millisecond (Go truncates nanoseconds), so that large durations print back stably.
 std::string FormatDurationSeconds(double seconds) {
-  const double ns = seconds * 1e9;
-  if (!(std::fabs(ns) < 9223372036854775808.0)) return FormatNumber(seconds);
-  return FormatDurationMs(static_cast<int64_t>(ns) / 1000000);
+  const double ms = std::round(seconds * 1000);
+  if (!(std::fabs(ms) < 9223372036854775808.0)) return FormatNumber(seconds);
+  return FormatDurationMs(static_cast<int64_t>(ms));
 }
 
 std::string FormatOffset(int64_t offset_ms) {

@@ -695,6 +695,7 @@ std::string GoRegexpError(const std::string& value) {
 
 struct DurationLiteral {
   double seconds = 0;
+  int64_t ns = 0;  // exact, when `duration`
   int32_t start = 0;
   int32_t end = 0;
   bool duration = false;  // written with units
@@ -1331,6 +1332,7 @@ class Parser {
       return false;
     }
     lit->seconds = GoSeconds(ns);
+    lit->ns = ns;
     lit->duration = true;
     return true;
   }
@@ -1380,7 +1382,10 @@ class Parser {
       case TokenType::kSub: {
         const Token op = Take();
         if (!ParseDurationExpr(kMulPrecedence + 1, ctx, out)) return false;
-        if (t == TokenType::kSub) out->seconds *= -1;
+        if (t == TokenType::kSub) {
+          out->seconds *= -1;
+          out->ns = -out->ns;
+        }
         if (!CheckDurationRange(out->seconds, op.pos)) return false;
         out->start = op.pos;
         return true;
@@ -1443,10 +1448,23 @@ class Parser {
     }
   }
 
-  // positive_duration_expr, in milliseconds.
-  bool PositiveMs(const DurationLiteral& d, int64_t* ms) {
+  // A duration literal in milliseconds: exact when written with units; a number of seconds
+  // is rounded to nanoseconds and truncated to milliseconds, as Prometheus prints it.
+  static bool LiteralMs(const DurationLiteral& d, int64_t* ms) {
+    if (d.duration) {
+      *ms = d.ns / 1000000;
+      return true;
+    }
     const double ns = std::round(d.seconds * 1e9);
-    if (!(d.seconds > 0) || !(ns < kTwoTo63) || (*ms = static_cast<int64_t>(ns) / 1000000) <= 0) {
+    if (!(std::fabs(ns) < kTwoTo63)) return false;
+    *ms = static_cast<int64_t>(ns) / 1000000;
+    return true;
+  }
+
+  // positive_duration_expr, in milliseconds. A positive duration under a millisecond, which
+  // Prometheus would keep in nanoseconds, is refused like zero.
+  bool PositiveMs(const DurationLiteral& d, int64_t* ms) {
+    if (!(d.seconds > 0) || !LiteralMs(d, ms) || *ms <= 0) {
       Fail(d.start, "duration must be greater than 0");
       return false;
     }
@@ -1544,22 +1562,22 @@ class Parser {
   }
 
   ExprPtr ParseOffset(ExprPtr e) {
-    double seconds = 0;
+    DurationLiteral lit;
     const TokenType t = PeekType();
     if (failed_) return nullptr;
     if (t == TokenType::kNumber || t == TokenType::kDuration) {
-      DurationLiteral lit;
       if (!TakeLiteral(&lit) || !CheckDurationRange(lit.seconds, lit.start)) return nullptr;
-      seconds = lit.seconds;
     } else if (t == TokenType::kAdd || t == TokenType::kSub) {
       const Token op = Take();
       const TokenType n = PeekType();
       if (failed_) return nullptr;
       if (n == TokenType::kNumber || n == TokenType::kDuration) {
-        DurationLiteral lit;
         if (!TakeLiteral(&lit)) return nullptr;
-        seconds = t == TokenType::kSub ? -lit.seconds : lit.seconds;
-        if (!CheckDurationRange(seconds, op.pos)) return nullptr;
+        if (t == TokenType::kSub) {
+          lit.seconds = -lit.seconds;
+          lit.ns = -lit.ns;
+        }
+        if (!CheckDurationRange(lit.seconds, op.pos)) return nullptr;
       } else if (StartsDurationExpr(n) && n != TokenType::kAdd && n != TokenType::kSub) {
         DurationLiteral ignored;
         ParseDurationExpr(kMulPrecedence + 1, kOffsetContext, &ignored);
@@ -1587,12 +1605,10 @@ class Parser {
       Fail(e->pos.start, "offset may not be set multiple times");
       return nullptr;
     }
-    const double ns = std::round(seconds * 1e9);
-    if (!(std::fabs(ns) < kTwoTo63)) {
+    if (!LiteralMs(lit, m.offset_ms)) {
       Fail(e->pos.start, "duration out of range");
       return nullptr;
     }
-    *m.offset_ms = static_cast<int64_t>(ns) / 1000000;
     e->pos.end = last_end_;
     return e;
   }
