@@ -36,7 +36,9 @@ Labels GroupingLabels(const Labels& metric, const std::vector<std::string>& grou
   return KeepLabels(metric, grouping, true);
 }
 
-struct Group {
+// The running state of sum, avg, min, max, count, group, stddev and stdvar for one group at
+// one step (Prometheus' groupedAggregation for floats).
+struct FloatState {
   bool seen = false;
   bool incremental_mean = false;
   bool drop_name = false;
@@ -44,9 +46,94 @@ struct Group {
   double mean = 0;
   double kahan_c = 0;
   double count = 0;
+};
+
+struct Group {
+  FloatState st;
   std::vector<double> values;                   // quantile
   std::vector<std::pair<double, size_t>> heap;  // topk/bottomk: (value, input series)
 };
+
+void InitState(FloatState* g, AggregateOp op, double f, bool drop_name) {
+  *g = FloatState{};
+  g->seen = true;
+  g->value = f;
+  g->mean = f;
+  g->count = 1;
+  g->drop_name = drop_name;
+  if (op == AggregateOp::kStddev || op == AggregateOp::kStdvar) {
+    g->value = (std::isnan(f) || std::isinf(f)) ? std::numeric_limits<double>::quiet_NaN() : 0;
+  } else if (op == AggregateOp::kGroup) {
+    g->value = 1;
+  }
+}
+
+void FoldState(FloatState* g, AggregateOp op, double f, bool drop_name) {
+  if (drop_name) g->drop_name = true;
+  switch (op) {
+    case AggregateOp::kSum:
+      g->value = KahanSumInc(f, g->value, &g->kahan_c);
+      break;
+    case AggregateOp::kAvg: {
+      // Direct mean with compensated summation until the sum would overflow, then an
+      // incremental mean (Prometheus 3).
+      g->count += 1;
+      if (!g->incremental_mean) {
+        double c = g->kahan_c;
+        const double v = KahanSumInc(f, g->value, &c);
+        if (!std::isinf(v)) {
+          g->value = v;
+          g->kahan_c = c;
+          break;
+        }
+        g->incremental_mean = true;
+        g->mean = g->value / (g->count - 1);
+        g->kahan_c /= g->count - 1;
+      }
+      const double q = (g->count - 1) / g->count;
+      double c = q * g->kahan_c;
+      g->mean = KahanSumInc(f / g->count, q * g->mean, &c);
+      g->kahan_c = c;
+      break;
+    }
+    case AggregateOp::kMax:
+      if (g->value < f || std::isnan(g->value)) g->value = f;
+      break;
+    case AggregateOp::kMin:
+      if (g->value > f || std::isnan(g->value)) g->value = f;
+      break;
+    case AggregateOp::kCount:
+      g->count += 1;
+      break;
+    case AggregateOp::kStddev:
+    case AggregateOp::kStdvar: {
+      g->count += 1;
+      const double delta = f - g->mean;
+      g->mean += delta / g->count;
+      g->value += delta * (f - g->mean);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+double FinishState(const FloatState& g, AggregateOp op) {
+  switch (op) {
+    case AggregateOp::kAvg:
+      return g.incremental_mean ? g.mean + g.kahan_c : g.value / g.count + g.kahan_c / g.count;
+    case AggregateOp::kCount:
+      return g.count;
+    case AggregateOp::kStdvar:
+      return g.value / g.count;
+    case AggregateOp::kStddev:
+      return std::sqrt(g.value / g.count);
+    case AggregateOp::kSum:
+      return g.value + g.kahan_c;
+    default:
+      return g.value;
+  }
+}
 
 // topk's heap order: NaN is the smallest (Prometheus' vectorByValueHeap).
 bool TopkLess(double a, double b) { return std::isnan(a) || a < b; }
@@ -147,6 +234,46 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
     }
   }
 
+  const int steps = NumSteps();
+  const bool float_only = !is_k && op != AggregateOp::kQuantile;
+  if (float_only && start_ != end_ &&
+      groups.size() * static_cast<size_t>(steps) <= (size_t{1} << 18)) {
+    // A range query of sum, avg, min, max, count, group, stddev or stdvar: series by series
+    // into a (group, step) table. Each cell folds its series in input order, as the
+    // step-by-step loop below does, so the values are identical; the walk is cache-friendly.
+    std::vector<FloatState> table(groups.size() * steps);
+    for (size_t si = 0; si < input.size(); ++si) {
+      if ((si & 255) == 0) CheckDeadline();
+      FloatState* row = table.data() + series_group[si] * steps;
+      const bool drop = input[si].drop_name;
+      for (const FPoint& p : input[si].floats) {
+        FloatState& g = row[(p.t - start_) / interval_];
+        if (!g.seen) {
+          InitState(&g, op, p.f, drop);
+        } else {
+          FoldState(&g, op, p.f, drop);
+        }
+      }
+    }
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      const FloatState* row = table.data() + gi * steps;
+      for (int st = 0; st < steps; ++st) {
+        if (!row[st].seen) continue;
+        result[gi].floats.push_back({start_ + st * interval_, FinishState(row[st], op)});
+        if (row[st].drop_name) result[gi].drop_name = true;
+      }
+    }
+    int64_t n = 0;
+    EMatrix out;
+    for (ESeries& s : result) {
+      if (s.floats.empty()) continue;
+      n += static_cast<int64_t>(s.floats.size());
+      out.push_back(std::move(s));
+    }
+    AddSamples(n);
+    return out;
+  }
+
   std::vector<size_t> cursor(input.size(), 0);
   // topk/bottomk in a range query: output series by input series.
   absl::flat_hash_map<size_t, size_t> k_series;
@@ -154,7 +281,7 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
   int step = 0;
   for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
     if ((step & 63) == 0) CheckDeadline();
-    for (Group& g : groups) g.seen = false;
+    for (Group& g : groups) g.st.seen = false;
     const double param = params.empty() ? 0 : params[step];
     int64_t k = 0;
     if (is_k) {
@@ -168,114 +295,47 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
       ++c;
       if (is_k && k < 1) continue;
       Group& g = groups[series_group[si]];
-      if (!g.seen) {
-        g = Group{};
-        g.seen = true;
-        g.value = f;
-        g.mean = f;
-        g.count = 1;
-        g.drop_name = s.drop_name;
-        switch (op) {
-          case AggregateOp::kStddev:
-          case AggregateOp::kStdvar:
-            g.value =
-                (std::isnan(f) || std::isinf(f)) ? std::numeric_limits<double>::quiet_NaN() : 0;
-            break;
-          case AggregateOp::kQuantile:
-            g.values.push_back(f);
-            break;
-          case AggregateOp::kGroup:
-            g.value = 1;
-            break;
-          case AggregateOp::kTopk:
-          case AggregateOp::kBottomk:
-            g.heap.emplace_back(f, si);
-            break;
-          default:
-            break;
-        }
+      if (!g.st.seen) {
+        InitState(&g.st, op, f, s.drop_name);
+        g.values.clear();
+        g.heap.clear();
+        if (op == AggregateOp::kQuantile) g.values.push_back(f);
+        if (is_k) g.heap.emplace_back(f, si);
         continue;
       }
-      if (s.drop_name) g.drop_name = true;
-      switch (op) {
-        case AggregateOp::kSum:
-          g.value = KahanSumInc(f, g.value, &g.kahan_c);
-          break;
-        case AggregateOp::kAvg: {
-          g.count += 1;
-          if (!g.incremental_mean) {
-            double c = g.kahan_c;
-            const double v = KahanSumInc(f, g.value, &c);
-            if (!std::isinf(v)) {
-              g.value = v;
-              g.kahan_c = c;
-              break;
-            }
-            g.incremental_mean = true;
-            g.mean = g.value / (g.count - 1);
-            g.kahan_c /= g.count - 1;
-          }
-          const double q = (g.count - 1) / g.count;
-          double c = q * g.kahan_c;
-          g.mean = KahanSumInc(f / g.count, q * g.mean, &c);
-          g.kahan_c = c;
-          break;
-        }
-        case AggregateOp::kGroup:
-          break;
-        case AggregateOp::kMax:
-          if (g.value < f || std::isnan(g.value)) g.value = f;
-          break;
-        case AggregateOp::kMin:
-          if (g.value > f || std::isnan(g.value)) g.value = f;
-          break;
-        case AggregateOp::kCount:
-          g.count += 1;
-          break;
-        case AggregateOp::kStddev:
-        case AggregateOp::kStdvar: {
-          g.count += 1;
-          const double delta = f - g.mean;
-          g.mean += delta / g.count;
-          g.value += delta * (f - g.mean);
-          break;
-        }
-        case AggregateOp::kQuantile:
-          g.values.push_back(f);
-          break;
-        case AggregateOp::kTopk:
-        case AggregateOp::kBottomk: {
-          auto less = op == AggregateOp::kTopk ? TopkLess : BottomkLess;
-          auto heap_less = [less](const std::pair<double, size_t>& a,
-                                  const std::pair<double, size_t>& b) {
-            // std heaps keep the greatest on top; ours keeps the "smallest" by `less`.
-            return less(b.first, a.first);
-          };
-          if (static_cast<int64_t>(g.heap.size()) < k) {
-            g.heap.emplace_back(f, si);
+      if (op == AggregateOp::kQuantile) {
+        if (s.drop_name) g.st.drop_name = true;
+        g.values.push_back(f);
+      } else if (is_k) {
+        auto less = op == AggregateOp::kTopk ? TopkLess : BottomkLess;
+        auto heap_less = [less](const std::pair<double, size_t>& a,
+                                const std::pair<double, size_t>& b) {
+          // std heaps keep the greatest on top; ours keeps the "smallest" by `less`.
+          return less(b.first, a.first);
+        };
+        if (static_cast<int64_t>(g.heap.size()) < k) {
+          g.heap.emplace_back(f, si);
+          std::push_heap(g.heap.begin(), g.heap.end(), heap_less);
+        } else {
+          const double top = g.heap.front().first;
+          const bool replace = op == AggregateOp::kTopk
+                                   ? (top < f || (std::isnan(top) && !std::isnan(f)))
+                                   : (top > f || (std::isnan(top) && !std::isnan(f)));
+          if (replace) {
+            std::pop_heap(g.heap.begin(), g.heap.end(), heap_less);
+            g.heap.back() = {f, si};
             std::push_heap(g.heap.begin(), g.heap.end(), heap_less);
-          } else {
-            const double top = g.heap.front().first;
-            const bool replace = op == AggregateOp::kTopk
-                                     ? (top < f || (std::isnan(top) && !std::isnan(f)))
-                                     : (top > f || (std::isnan(top) && !std::isnan(f)));
-            if (replace) {
-              std::pop_heap(g.heap.begin(), g.heap.end(), heap_less);
-              g.heap.back() = {f, si};
-              std::push_heap(g.heap.begin(), g.heap.end(), heap_less);
-            }
           }
-          break;
         }
-        case AggregateOp::kCountValues:
-          break;
+      } else {
+        FoldState(&g.st, op, f, s.drop_name);
       }
     }
 
     if (is_k) {
       if (k < 1) continue;
       for (Group& g : groups) {
-        if (!g.seen) continue;
+        if (!g.st.seen) continue;
         auto less = op == AggregateOp::kTopk ? TopkLess : BottomkLess;
         // Output order: topk descending, bottomk ascending, NaN last.
         std::sort(g.heap.begin(), g.heap.end(),
@@ -284,12 +344,11 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
                   });
         for (const auto& [f, si] : g.heap) {
           auto [it, inserted] = k_series.try_emplace(si, k_out.size());
-          if (inserted || start_ == end_) {
+          if (inserted) {
             ESeries o;
             o.metric = input[si].metric;
             o.drop_name = input[si].drop_name;
             k_out.push_back(std::move(o));
-            if (start_ == end_) it->second = k_out.size() - 1;
           }
           k_out[it->second].floats.push_back({ts, f});
         }
@@ -299,32 +358,11 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
 
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       Group& g = groups[gi];
-      if (!g.seen) continue;
-      double value = g.value;
-      switch (op) {
-        case AggregateOp::kAvg:
-          value = g.incremental_mean ? g.mean + g.kahan_c : g.value / g.count + g.kahan_c / g.count;
-          break;
-        case AggregateOp::kCount:
-          value = g.count;
-          break;
-        case AggregateOp::kStdvar:
-          value = g.value / g.count;
-          break;
-        case AggregateOp::kStddev:
-          value = std::sqrt(g.value / g.count);
-          break;
-        case AggregateOp::kQuantile:
-          value = Quantile(param, &g.values);
-          break;
-        case AggregateOp::kSum:
-          value = g.value + g.kahan_c;
-          break;
-        default:
-          break;
-      }
+      if (!g.st.seen) continue;
+      const double value =
+          op == AggregateOp::kQuantile ? Quantile(param, &g.values) : FinishState(g.st, op);
       result[gi].floats.push_back({ts, value});
-      result[gi].drop_name = g.drop_name;
+      if (g.st.drop_name) result[gi].drop_name = true;
     }
   }
 

@@ -79,35 +79,8 @@ std::optional<DateFunction> LookupDate(std::string_view name) {
   return std::nullopt;
 }
 
-bool IsRangeFunction(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"rate",
-                                                "irate",
-                                                "increase",
-                                                "delta",
-                                                "idelta",
-                                                "deriv",
-                                                "predict_linear",
-                                                "resets",
-                                                "changes",
-                                                "avg_over_time",
-                                                "min_over_time",
-                                                "max_over_time",
-                                                "sum_over_time",
-                                                "count_over_time",
-                                                "quantile_over_time",
-                                                "stddev_over_time",
-                                                "stdvar_over_time",
-                                                "last_over_time",
-                                                "present_over_time",
-                                                "absent_over_time"};
-  for (std::string_view n : kNames) {
-    if (n == name) return true;
-  }
-  return false;
-}
+}  // namespace
 
-// Labels of absent()'s output: the equality matchers of the selector (Prometheus'
-// createLabelsForAbsentFunction; a label matched twice is left out).
 Labels AbsentLabels(const Expr& arg) {
   const Expr& e = Unparen(arg);
   const VectorSelector* vs = nullptr;
@@ -130,6 +103,8 @@ Labels AbsentLabels(const Expr& arg) {
   }
   return out;
 }
+
+namespace {
 
 // Go's regexp.Expand for label_replace's replacement: $1, ${1}, $name, ${name}, $$.
 std::string ExpandTemplate(std::string_view tmpl, const RE2& re,
@@ -308,171 +283,7 @@ EMatrix Evaluator::EvalCall(const Call& e) {
     }
   }
 
-  if (IsRangeFunction(name)) {
-    // The range argument and any scalar arguments (evaluated per step).
-    size_t range_index = 0;
-    for (size_t i = 0; i < e.args.size(); ++i) {
-      if (e.args[i]->type() == ValueType::kMatrix) range_index = i;
-    }
-    const Expr& range_arg = Unparen(*e.args[range_index]);
-    std::vector<double> scalar(NumSteps(), kNaN);
-    for (size_t i = 0; i < e.args.size(); ++i) {
-      if (i == range_index) continue;
-      EValue v = Eval(*e.args[i]);
-      if (!v.matrix.empty()) {
-        for (const FPoint& p : v.matrix[0].floats) {
-          scalar[static_cast<size_t>((p.t - start_) / interval_)] = p.f;
-        }
-      }
-    }
-
-    // The series to slide over, with their offset, @ and range.
-    int64_t range_ms = 0;
-    int64_t offset_ms = 0;
-    std::optional<int64_t> at;
-    std::unique_ptr<storage::SeriesSet> set;
-    EMatrix sub;
-    if (range_arg.kind == ExprKind::kMatrixSelector) {
-      const auto& ms = range_arg.As<MatrixSelector>();
-      const auto& vs = ms.vector_selector->As<VectorSelector>();
-      range_ms = ms.range_ms;
-      offset_ms = vs.offset_ms;
-      at = AtTime(vs.at, vs.at_ms);
-      const int64_t first_ref = (at ? *at : start_) - offset_ms;
-      const int64_t last_ref = (at ? *at : end_) - offset_ms;
-      if (last_ref >= 0) {
-        auto r = ctx_->storage->Select(vs.matchers, std::max<int64_t>(first_ref - range_ms + 1, 0),
-                                       last_ref);
-        if (!r.ok()) {
-          throw EvalError(absl::StatusCode::kInternal,
-                          absl::StrCat("expanding series: ", r.status().message()));
-        }
-        set = std::move(*r);
-      }
-    } else {
-      const auto& sq = range_arg.As<SubqueryExpr>();
-      range_ms = sq.range_ms;
-      offset_ms = sq.offset_ms;
-      at = AtTime(sq.at, sq.at_ms);
-      sub = EvalSubquery(sq);
-    }
-    const size_t num_series = set ? set->series().size() : sub.size();
-
-    const bool drop_name = name != "last_over_time";
-    if (name == "quantile_over_time") {
-      for (double q : scalar) {
-        if (std::isnan(q) || q < 0 || q > 1) {
-          Warn(absl::StrCat("PromQL warning: quantile value should be between 0 and 1, got ",
-                            FormatGoFloat(q)));
-          break;
-        }
-      }
-    }
-
-    EMatrix out;
-    std::vector<FPoint> samples;
-    std::vector<int64_t> present_steps;  // absent_over_time
-    for (size_t si = 0; si < num_series; ++si) {
-      if ((si & 255) == 0) CheckDeadline();
-      const std::vector<FPoint>* points;
-      LabelsPtr metric;
-      if (set) {
-        samples.clear();
-        auto it = set->Samples(si);
-        int64_t ts[512];
-        double vs[512];
-        while (size_t n = it->NextBatch(ts, vs, 512)) {
-          for (size_t i = 0; i < n; ++i) {
-            if (!IsStaleNaN(vs[i])) samples.push_back({ts[i], vs[i]});
-          }
-        }
-        if (!it->status().ok()) {
-          throw EvalError(absl::StatusCode::kInternal, std::string(it->status().message()));
-        }
-        points = &samples;
-      } else {
-        points = &sub[si].floats;
-      }
-      AddSamples(static_cast<int64_t>(points->size()));
-      ESeries s;
-      size_t lo = 0;
-      size_t hi = 0;
-      int step = 0;
-      for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
-        const int64_t ref = (at ? *at : ts) - offset_ms;
-        const int64_t range_start = ref - range_ms;
-        while (hi < points->size() && (*points)[hi].t <= ref) ++hi;
-        while (lo < hi && (*points)[lo].t <= range_start) ++lo;
-        if (lo >= hi) continue;
-        absl::Span<const FPoint> w(points->data() + lo, hi - lo);
-        std::optional<double> value;
-        if (name == "rate") {
-          value = ExtrapolatedRate(w, range_start, ref, true, true);
-        } else if (name == "increase") {
-          value = ExtrapolatedRate(w, range_start, ref, true, false);
-        } else if (name == "delta") {
-          value = ExtrapolatedRate(w, range_start, ref, false, false);
-        } else if (name == "irate") {
-          value = InstantValue(w, true);
-        } else if (name == "idelta") {
-          value = InstantValue(w, false);
-        } else if (name == "deriv") {
-          value = Deriv(w);
-        } else if (name == "predict_linear") {
-          value = PredictLinear(w, ts, scalar[step]);
-        } else if (name == "resets") {
-          value = Resets(w);
-        } else if (name == "changes") {
-          value = Changes(w);
-        } else if (name == "avg_over_time") {
-          value = AvgOverTime(w);
-        } else if (name == "min_over_time") {
-          value = MinOverTime(w);
-        } else if (name == "max_over_time") {
-          value = MaxOverTime(w);
-        } else if (name == "sum_over_time") {
-          value = SumOverTime(w);
-        } else if (name == "count_over_time") {
-          value = static_cast<double>(w.size());
-        } else if (name == "quantile_over_time") {
-          value = QuantileOverTime(scalar[step], w);
-        } else if (name == "stddev_over_time") {
-          value = StddevOverTime(w);
-        } else if (name == "stdvar_over_time") {
-          value = StdvarOverTime(w);
-        } else if (name == "last_over_time") {
-          value = w.back().f;
-        } else if (name == "present_over_time" || name == "absent_over_time") {
-          value = 1;
-        }
-        if (value) s.floats.push_back({ts, *value});
-      }
-      AddSamples(-static_cast<int64_t>(points->size()));
-      if (s.floats.empty()) continue;
-      if (name == "absent_over_time") {
-        if (s.floats.size() == static_cast<size_t>(NumSteps())) return {};
-        for (const FPoint& p : s.floats) present_steps.push_back(p.t);
-        continue;
-      }
-      AddSamples(static_cast<int64_t>(s.floats.size()));
-      s.metric = set ? MakeLabels(set->series()[si].labels) : sub[si].metric;
-      // last_over_time keeps the name unless its input already lost it.
-      s.drop_name = drop_name || (!set && sub[si].drop_name);
-      out.push_back(std::move(s));
-    }
-    if (name == "absent_over_time") {
-      std::sort(present_steps.begin(), present_steps.end());
-      ESeries s;
-      s.metric = MakeLabels(AbsentLabels(range_arg));
-      for (int64_t ts = start_; ts <= end_; ts += interval_) {
-        if (!std::binary_search(present_steps.begin(), present_steps.end(), ts)) {
-          s.floats.push_back({ts, 1});
-        }
-      }
-      if (!s.floats.empty()) out.push_back(std::move(s));
-    }
-    return out;
-  }
+  if (IsRangeFunction(name)) return EvalRangeFunction(e);
 
   // Instant-vector and scalar functions, step by step.
   std::vector<const Expr*> args;

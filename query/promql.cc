@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "query/internal/evaluator.h"
+#include "query/internal/parallel.h"
 #include "query/parser.h"
 #include "storage/engine.h"
 
@@ -380,25 +381,42 @@ EMatrix Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_time
   EMatrix out;
   if (last_ref < 0) return out;
   auto set = SelectSeries(ctx_->storage, vs.matchers, first_ref - lookback + 1, last_ref);
-  std::vector<FPoint> samples;
-  for (size_t i = 0; i < set->series().size(); ++i) {
-    if ((i & 255) == 0) CheckDeadline();
-    LoadSamples(*set, i, &samples);
-    ESeries s;
-    size_t j = 0;  // first sample after the reference time
-    for (int64_t ts = start_; ts <= end_; ts += interval_) {
-      const int64_t ref = (at ? *at : ts) - vs.offset_ms;
-      while (j < samples.size() && samples[j].t <= ref) ++j;
-      if (j == 0) continue;
-      const FPoint& p = samples[j - 1];
-      if (p.t <= ref - lookback || IsStaleNaN(p.f)) continue;
-      s.floats.push_back({ts, sample_timestamps ? static_cast<double>(p.t) / 1000.0 : p.f});
+  const size_t num_series = set->series().size();
+  std::vector<std::vector<FPoint>> results(num_series);
+  const unsigned threads = WorkerThreads(num_series, NumSteps());
+  std::vector<std::vector<FPoint>> buffers(threads);
+  const double deadline = ctx_->deadline;
+  const int64_t start = start_, end = end_, interval = interval_, offset = vs.offset_ms;
+  ParallelBlocks(num_series, 8, threads, [&](unsigned worker, size_t begin, size_t stop) {
+    if (MonotonicSeconds() > deadline) {
+      throw EvalError(absl::StatusCode::kDeadlineExceeded,
+                      "query timed out in expression evaluation");
     }
-    if (s.floats.empty()) continue;
-    AddSamples(static_cast<int64_t>(s.floats.size()));
+    std::vector<FPoint>& samples = buffers[worker];
+    for (size_t i = begin; i < stop; ++i) {
+      LoadSamples(*set, i, &samples);
+      std::vector<FPoint>& floats = results[i];
+      size_t j = 0;  // first sample after the reference time
+      for (int64_t ts = start; ts <= end; ts += interval) {
+        const int64_t ref = (at ? *at : ts) - offset;
+        while (j < samples.size() && samples[j].t <= ref) ++j;
+        if (j == 0) continue;
+        const FPoint& p = samples[j - 1];
+        if (p.t <= ref - lookback || IsStaleNaN(p.f)) continue;
+        floats.push_back({ts, sample_timestamps ? static_cast<double>(p.t) / 1000.0 : p.f});
+      }
+    }
+  });
+  int64_t n = 0;
+  for (size_t i = 0; i < num_series; ++i) {
+    if (results[i].empty()) continue;
+    ESeries s;
+    s.floats = std::move(results[i]);
+    n += static_cast<int64_t>(s.floats.size());
     s.metric = MakeLabels(set->series()[i].labels);
     out.push_back(std::move(s));
   }
+  AddSamples(n);
   return out;
 }
 

@@ -117,7 +117,8 @@ class SeriesIterator {
 };
 
 // The result of Select: series sorted by labels, and their samples from one consistent view
-// of the store (a RocksDB snapshot plus a copy of the open chunks). Thread-compatible; keep it
+// of the store (a RocksDB snapshot plus a copy of the open chunks). Samples() may be called
+// from several threads at once (each iterator reads the snapshot on its own); keep the set
 // short-lived (it pins a snapshot).
 class SeriesSet {
  public:

@@ -142,6 +142,8 @@ class Evaluator {
   EMatrix EvalBinary(const BinaryExpr& e);
   EMatrix EvalAggregate(const AggregateExpr& e);
   EMatrix EvalCall(const Call& e);
+  // rate, increase, ..., *_over_time: a sliding window over each series (eval_range.cc).
+  EMatrix EvalRangeFunction(const Call& e);
   EMatrix EvalNumber(double v);
   std::vector<HistogramGroup> GroupBuckets(const EVector& samples);
 
@@ -161,6 +163,12 @@ class Evaluator {
   int64_t end_;
   int64_t interval_;
 };
+
+// Whether `name` takes a range vector (evaluated by EvalRangeFunction).
+bool IsRangeFunction(std::string_view name);
+// Labels of absent()'s and absent_over_time()'s output: the equality matchers of the
+// selector (Prometheus' createLabelsForAbsentFunction; a label matched twice is left out).
+storage::Labels AbsentLabels(const Expr& arg);
 
 // Walks an expression before evaluation: marks step-invariant subtrees (as Prometheus'
 // PreprocessExpr) in context->step_invariant. Returns whether the whole tree is.
