@@ -29,10 +29,21 @@ bool IsLegacyLabelName(std::string_view s) {
   return true;
 }
 
+// Whether a grouping label can be written bare: Prometheus prints every legacy-valid name
+// bare, but `without`, `inf` and `nan` would not read back as labels, so they are quoted.
+bool IsBareGroupingLabel(std::string_view s) {
+  if (!IsLegacyLabelName(s)) return false;
+  std::string lower(s);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower != "without" && lower != "inf" && lower != "nan";
+}
+
 void AppendLabels(std::string* out, const std::vector<std::string>& labels) {
   for (size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) out->append(", ");
-    if (IsLegacyLabelName(labels[i])) {
+    if (IsBareGroupingLabel(labels[i])) {
       out->append(labels[i]);
     } else {
       out->append(GoQuote(labels[i]));
@@ -302,7 +313,10 @@ std::string Expr::ToString() const {
     }
     case ExprKind::kBinary: {
       const auto& b = As<BinaryExpr>();
-      std::string out = StrCat(b.lhs->ToString(), " ", BinaryOpName(b.op));
+      std::string out = b.lhs->ToString();
+      // `+Inf ^ 2` would read back as +(Inf ^ 2); Prometheus prints it so, we print `Inf ^ 2`.
+      if (b.op == BinaryOp::kPow && out.starts_with('+')) out.erase(0, 1);
+      StrAppend(&out, " ", BinaryOpName(b.op));
       if (b.return_bool) out.append(" bool");
       // Prometheus drops the matching of scalar operands while type checking.
       if (b.matching.has_value() && b.lhs->type() == ValueType::kVector &&

@@ -1,10 +1,15 @@
 // A port of promql/parser/lex.go. The state functions keep Go's names and order so the two
 // can be read side by side; the series-description states (promtool's test format) are left
 // out. Each state function returns the next state; kDone is Go's nil.
+// Also the decoding of token values (numbers, durations, strings) as the Go parser does it.
 #include "query/lexer.h"
 
 #include <array>
+#include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "common/strings.h"
@@ -188,6 +193,167 @@ std::string QuoteWith(std::string_view s, char quote, int max_runes) {
   return out;
 }
 
+bool IsValidUtf8Impl(std::string_view s) {
+  while (!s.empty()) {
+    int32_t width = 0;
+    const int32_t r = DecodeRune(s, &width);
+    if (r == 0xFFFD && width == 1) return false;
+    s.remove_prefix(static_cast<size_t>(width));
+  }
+  return true;
+}
+
+// --- Go's strconv number parsing, as Prometheus' parser.number() uses it. ---
+
+bool UnderscoreOk(std::string_view s) {
+  char saw = '^';
+  size_t i = 0;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  bool hex = false;
+  const auto lower = [](char c) { return static_cast<char>(c | 0x20); };
+  if (s.size() >= 2 && s[0] == '0' &&
+      (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
+    i = 2;
+    saw = '0';
+    hex = lower(s[1]) == 'x';
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if ((c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
+      saw = '0';
+      continue;
+    }
+    if (c == '_') {
+      if (saw != '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw == '_') return false;
+    saw = '!';
+  }
+  return saw != '_';
+}
+
+// strconv.ParseInt(s, 0, 64).
+bool GoParseInt(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  const std::string_view orig = s;
+  const auto lower = [](char c) { return static_cast<char>(c | 0x20); };
+  uint64_t base = 10;
+  if (s[0] == '0') {
+    if (s.size() >= 3 && lower(s[1]) == 'b') {
+      base = 2;
+      s.remove_prefix(2);
+    } else if (s.size() >= 3 && lower(s[1]) == 'o') {
+      base = 8;
+      s.remove_prefix(2);
+    } else if (s.size() >= 3 && lower(s[1]) == 'x') {
+      base = 16;
+      s.remove_prefix(2);
+    } else {
+      base = 8;
+      s.remove_prefix(1);
+    }
+  }
+  uint64_t n = 0;
+  bool underscores = false;
+  for (const char c : s) {
+    if (c == '_') {
+      underscores = true;
+      continue;
+    }
+    uint64_t d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<uint64_t>(c - '0');
+    } else if (lower(c) >= 'a' && lower(c) <= 'z') {
+      d = static_cast<uint64_t>(lower(c) - 'a' + 10);
+    } else {
+      return false;
+    }
+    if (d >= base) return false;
+    if (n > (std::numeric_limits<uint64_t>::max() - d) / base) return false;
+    n = n * base + d;
+  }
+  if (underscores && !UnderscoreOk(orig)) return false;
+  if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
+  *out = static_cast<int64_t>(n);
+  return true;
+}
+
+// strconv.ParseFloat(s, 64) for what the lexer can hand over; the error is Go's.
+bool GoParseFloat(std::string_view s, double* out, std::string* error) {
+  const std::string quoted = GoQuote(s);
+  const auto syntax = [&] {
+    *error = StrCat("strconv.ParseFloat: parsing ", quoted, ": invalid syntax");
+    return false;
+  };
+  std::string lower(s);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "inf" || lower == "+inf" || lower == "infinity" || lower == "+infinity") {
+    *out = std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (lower == "-inf" || lower == "-infinity") {
+    *out = -std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (lower == "nan") {
+    *out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  // Hexadecimal floats need a 'p' exponent, which the lexer never lets through.
+  if (lower.size() >= 2 && lower[0] == '0' && lower[1] == 'x') return syntax();
+  std::string clean;
+  bool underscores = false;
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) clean.push_back(s[i++]);
+  int mantissa_digits = 0;
+  for (; i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'); ++i) {
+    if (s[i] == '_') {
+      underscores = true;
+    } else {
+      clean.push_back(s[i]);
+      ++mantissa_digits;
+    }
+  }
+  if (i < s.size() && s[i] == '.') {
+    clean.push_back('.');
+    for (++i; i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'); ++i) {
+      if (s[i] == '_') {
+        underscores = true;
+      } else {
+        clean.push_back(s[i]);
+        ++mantissa_digits;
+      }
+    }
+  }
+  if (mantissa_digits == 0) return syntax();
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    clean.push_back('e');
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) clean.push_back(s[i++]);
+    int exp_digits = 0;
+    for (; i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'); ++i) {
+      if (s[i] == '_') {
+        underscores = true;
+      } else {
+        clean.push_back(s[i]);
+        ++exp_digits;
+      }
+    }
+    if (exp_digits == 0) return syntax();
+  }
+  if (i != s.size()) return syntax();
+  if (underscores && !UnderscoreOk(s)) return syntax();
+  const double v = std::strtod(clean.c_str(), nullptr);
+  if (std::isinf(v)) {
+    *error = StrCat("strconv.ParseFloat: parsing ", quoted, ": value out of range");
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 }  // namespace
 
 bool IsOperatorToken(TokenType t) { return t >= TokenType::kAdd && t <= TokenType::kAtan2; }
@@ -303,6 +469,179 @@ std::string DescribeToken(const Token& token) {
   if (IsAggregatorToken(t)) return StrCat("<aggr:", token.val, ">");
   if (token.val.size() > 10) return StrCat(GoQuotePrefix(token.val, 10), "...");
   return GoQuote(token.val);
+}
+
+// --- Token values. ---
+
+bool IsValidUtf8(std::string_view s) { return IsValidUtf8Impl(s); }
+
+bool ParseNumberToken(std::string_view text, double* value, std::string* error) {
+  int64_t i = 0;
+  if (GoParseInt(text, &i)) {
+    *value = static_cast<double>(i);
+    return true;
+  }
+  return GoParseFloat(text, value, error);
+}
+
+// model.ParseDuration, in nanoseconds, with its error messages.
+bool ParseGoDuration(std::string_view s, int64_t* ns, std::string* error) {
+  if (s == "0") {
+    *ns = 0;
+    return true;
+  }
+  if (s.empty()) {
+    *error = "empty duration string";
+    return false;
+  }
+  struct Unit {
+    std::string_view name;
+    int pos;
+    uint64_t mult;
+  };
+  static constexpr Unit kUnits[] = {
+      {"y", 1, 365ULL * 24 * 3600 * 1000000000ULL},
+      {"w", 2, 7ULL * 24 * 3600 * 1000000000ULL},
+      {"d", 3, 24ULL * 3600 * 1000000000ULL},
+      {"h", 4, 3600ULL * 1000000000ULL},
+      {"m", 5, 60ULL * 1000000000ULL},
+      {"s", 6, 1000000000ULL},
+      {"ms", 7, 1000000ULL},
+  };
+  const std::string_view orig = s;
+  const auto invalid = [&] {
+    *error = StrCat("not a valid duration string: ", GoQuote(orig));
+    return false;
+  };
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  uint64_t dur = 0;
+  int last_unit_pos = 0;
+  while (!s.empty()) {
+    if (!is_digit(s[0])) return invalid();
+    size_t i = 0;
+    uint64_t v = 0;
+    bool overflow = false;
+    for (; i < s.size() && is_digit(s[i]); ++i) {
+      const uint64_t d = static_cast<uint64_t>(s[i] - '0');
+      if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) overflow = true;
+      v = v * 10 + d;
+    }
+    if (overflow) return invalid();
+    s.remove_prefix(i);
+    for (i = 0; i < s.size() && !is_digit(s[i]); ++i) {
+    }
+    if (i == 0) return invalid();
+    const std::string_view u = s.substr(0, i);
+    s.remove_prefix(i);
+    const Unit* unit = nullptr;
+    for (const Unit& candidate : kUnits) {
+      if (candidate.name == u) unit = &candidate;
+    }
+    if (unit == nullptr) {
+      *error = StrCat("unknown unit ", GoQuote(u), " in duration ", GoQuote(orig));
+      return false;
+    }
+    if (unit->pos <= last_unit_pos) return invalid();
+    last_unit_pos = unit->pos;
+    if (v > (1ULL << 63) / unit->mult) {
+      *error = "duration out of range";
+      return false;
+    }
+    dur += v * unit->mult;
+    if (dur > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      *error = "duration out of range";
+      return false;
+    }
+  }
+  *ns = static_cast<int64_t>(dur);
+  return true;
+}
+
+// strutil.Unquote of a string token the lexer accepted.
+std::string UnquoteString(std::string_view token) {
+  if (token.size() < 2) return std::string();
+  const char quote = token[0];
+  std::string_view s = token.substr(1, token.size() - 2);
+  if (quote == '`') return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  const auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return c - 'A' + 10;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    const char c = s[++i];
+    switch (c) {
+      case 'a':
+        out.push_back('\a');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'v':
+        out.push_back('\v');
+        break;
+      case 'x':
+        if (i + 2 < s.size()) {
+          out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+          i += 2;
+        }
+        break;
+      case 'u':
+      case 'U': {
+        const size_t n = c == 'u' ? 4 : 8;
+        uint32_t r = 0;
+        for (size_t k = 1; k <= n && i + k < s.size(); ++k) {
+          r = r * 16 + static_cast<uint32_t>(hex(s[i + k]));
+        }
+        i += n;
+        // Encode as UTF-8 (the lexer has refused surrogates and values past U+10FFFF).
+        if (r < 0x80) {
+          out.push_back(static_cast<char>(r));
+        } else if (r < 0x800) {
+          out.push_back(static_cast<char>(0xC0 | (r >> 6)));
+          out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
+        } else if (r < 0x10000) {
+          out.push_back(static_cast<char>(0xE0 | (r >> 12)));
+          out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+          out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
+        } else {
+          out.push_back(static_cast<char>(0xF0 | (r >> 18)));
+          out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
+          out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+          out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
+        }
+        break;
+      }
+      default:
+        if (c >= '0' && c <= '7' && i + 2 < s.size()) {
+          const int v = (c - '0') * 64 + (s[i + 1] - '0') * 8 + (s[i + 2] - '0');
+          out.push_back(static_cast<char>(v));
+          i += 2;
+        } else {
+          out.push_back(c);  // \\, \' or \"
+        }
+        break;
+    }
+  }
+  return out;
 }
 
 // --- The state machine. ---

@@ -174,6 +174,15 @@ class Lexer {
   int32_t string_open_ = 0;
 };
 
+// Token values, decoded as Prometheus' parser does. Each returns false with Go's error text.
+// A NUMBER token: strconv.ParseInt(text, 0, 64), else strconv.ParseFloat(text, 64).
+bool ParseNumberToken(std::string_view text, double* value, std::string* error);
+// A DURATION token (and ParseDurationMs): model.ParseDuration, in nanoseconds.
+bool ParseGoDuration(std::string_view text, int64_t* ns, std::string* error);
+// A STRING token the lexer accepted: strutil.Unquote (escapes may yield invalid UTF-8).
+std::string UnquoteString(std::string_view token);
+bool IsValidUtf8(std::string_view s);
+
 // Decodes one rune as Go's utf8.DecodeRuneInString: invalid input is (U+FFFD, 1).
 int32_t DecodeRune(std::string_view s, int32_t* width);
 

@@ -137,6 +137,8 @@ TEST(PrinterTest, StringsAndLabelsQuotedAsGo) {
       {R"(sum by ("foo bar", job) ({"some.metric"}))",
        R"(sum by ("foo bar", job) ({__name__="some.metric"}))"},
       {R"(sum by (a:b) (x))", R"(sum by ("a:b") (x))"},
+      {R"(sum by ("without", "NaN", "bool") (x))", R"(sum by ("without", "NaN", bool) (x))"},
+      {R"(a + on("inf") b)", R"(a + on ("inf") b)"},
       {R"x(label_replace(up, "dst", "$1", "src", "(.*)"))x", nullptr},
   };
   for (const PrintCase& c : cases) ExpectPrints(c);
@@ -154,6 +156,8 @@ TEST(PrinterTest, OperatorsWithoutAddedParentheses) {
       {"--a", nullptr},
       {"+a", nullptr},
       {"- -1", "1"},
+      {"Inf ^ 2", nullptr},
+      {"(+Inf) ^ 2", nullptr},
       {"a atan2 b", nullptr},
       {"a AND b OR c UNLESS d", "a and b or c unless d"},
       {"SUM(a) BY (job)", "sum by (job) (a)"},
