@@ -22,6 +22,7 @@
 #include "storage/labels.h"
 #include "tests/query/promqltest/compare.h"
 #include "tests/query/promqltest/query_text.h"
+#include "tests/query/promqltest/selector_reads.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
 
@@ -244,12 +245,24 @@ class ScriptRunner {
     storage::AppendBatch batch;
     int64_t max_t = 0;
     for (const SeriesDesc& series : cmd.series) {
-      if (series.native_histogram) {
-        unloaded_.push_back(series.labels);
-        continue;
+      UnloadedSeries histograms{series.labels, {}};
+      for (size_t i = 0; i < series.values.size(); ++i) {
+        if (series.values[i].histogram) {
+          histograms.times.push_back(static_cast<int64_t>(i) * cmd.interval_ms);
+        }
       }
+      if (!histograms.times.empty()) unloaded_.push_back(std::move(histograms));
       if (cmd.with_nhcb) {
-        if (auto nhcb = NhcbSeries(series.labels)) unloaded_.push_back(*std::move(nhcb));
+        // The derived native histogram series has a sample wherever the classic one has.
+        if (auto nhcb = NhcbSeries(series.labels)) {
+          UnloadedSeries derived{*std::move(nhcb), {}};
+          for (size_t i = 0; i < series.values.size(); ++i) {
+            if (!series.values[i].omitted) {
+              derived.times.push_back(static_cast<int64_t>(i) * cmd.interval_ms);
+            }
+          }
+          unloaded_.push_back(std::move(derived));
+        }
       }
       std::vector<storage::Label> pairs;
       for (const auto& [n, v] : series.labels) pairs.push_back({n, v});
@@ -260,8 +273,9 @@ class ScriptRunner {
                                        ErrorText(labels.status())));
         continue;
       }
+      // The float samples (of a series mixing floats and histograms too).
       for (size_t i = 0; i < series.values.size(); ++i) {
-        if (series.values[i].omitted) continue;
+        if (series.values[i].omitted || series.values[i].histogram) continue;
         const int64_t t = static_cast<int64_t>(i) * cmd.interval_ms;
         batch.Add(*labels, t, series.values[i].value);
         max_t = std::max(max_t, t);
@@ -274,28 +288,41 @@ class ScriptRunner {
     return Append(batch, max_t, cmd.line);
   }
 
-  // Why `cmd` reads data the harness could not load, or "".
-  std::string ReadsUnloaded(query::Expr* expr, std::string_view text) const {
+  // Why `cmd` reads native histogram samples the harness could not load, or "". With the
+  // parsed expression: a selector matching such a series over a time span holding one of its
+  // histogram samples; without: the series' name in the query text.
+  std::string ReadsUnloaded(const query::Expr* expr, const EvalCmd& cmd) const {
     if (unloaded_.empty()) return "";
-    if (expr != nullptr) {
-      std::string reason;
-      auto visit = [&](query::Expr& e, bool) {
-        if (!reason.empty() || e.kind != query::ExprKind::kVectorSelector) return;
-        const auto& vs = e.As<query::VectorSelector>();
-        for (const LabelSet& series : unloaded_) {
-          if (Matches(vs.matchers, series)) {
-            reason = StrCat("reads native histogram series ", FormatLabelSet(series));
-            return;
+    if (expr == nullptr) {
+      for (const UnloadedSeries& series : unloaded_) {
+        if (MentionsMetric(cmd.expr, SeriesName(series.labels))) {
+          return StrCat("reads native histogram series ", FormatLabelSet(series.labels));
+        }
+      }
+      return "";
+    }
+    // Instant evals: only results at t are compared (the @ variants read at t; the range-mode
+    // re-run from t-1m to t+1m is checked at t, and samples missing at other steps can only
+    // remove series there, not add errors), but @ start() / @ end() of the re-run are t-1m
+    // and t+1m.
+    EvalSpan span;
+    if (cmd.is_range) {
+      span = {cmd.start_ms, cmd.end_ms, cmd.start_ms, cmd.end_ms};
+    } else {
+      span = {cmd.eval_ms, cmd.eval_ms, cmd.eval_ms - kMinuteMs, cmd.eval_ms + kMinuteMs};
+    }
+    ReadOptions read_options;
+    read_options.lookback_ms = options_.query_options.lookback_delta_ms;
+    read_options.default_subquery_step_ms = options_.query_options.default_subquery_step_ms;
+    for (const SelectorRead& read : SelectorReads(*expr, span, read_options)) {
+      for (const UnloadedSeries& series : unloaded_) {
+        if (!Matches(read.selector->matchers, series.labels)) continue;
+        for (int64_t t : series.times) {
+          if (t >= read.from_ms && t <= read.to_ms) {
+            return StrCat("reads native histogram series ", FormatLabelSet(series.labels),
+                          " (sample at ", FormatTimeMs(t), ")");
           }
         }
-      };
-      Walk(*expr, false, visit);
-      return reason;
-    }
-    // Our parser refused the query: look for the series' names in its text.
-    for (const LabelSet& series : unloaded_) {
-      if (MentionsMetric(text, SeriesName(series))) {
-        return StrCat("reads native histogram series ", FormatLabelSet(series));
       }
     }
     return "";
@@ -318,7 +345,7 @@ class ScriptRunner {
     }
     auto parsed = query::ParseExpr(cmd.expr);
     if (!parsed.ok()) {
-      if (std::string why = ReadsUnloaded(nullptr, cmd.expr); !why.empty()) {
+      if (std::string why = ReadsUnloaded(nullptr, cmd); !why.empty()) {
         return skip(std::string(kReadsHistograms), why);
       }
       const std::string error = ErrorText(parsed.status());
@@ -332,7 +359,7 @@ class ScriptRunner {
                                            StrCat("parse failed: ", error),
                                            {}});
     }
-    if (std::string why = ReadsUnloaded(parsed->get(), cmd.expr); !why.empty()) {
+    if (std::string why = ReadsUnloaded(parsed->get(), cmd); !why.empty()) {
       return skip(std::string(kReadsHistograms), why);
     }
 
@@ -491,8 +518,12 @@ class ScriptRunner {
   std::unique_ptr<testing::TempDir> dir_;
   std::unique_ptr<storage::Engine> storage_;
   std::unique_ptr<query::PromqlEngine> engine_;
-  // Series not in the store since the last clear (native histograms).
-  std::vector<LabelSet> unloaded_;
+  // Native histogram samples not in the store, since the last clear.
+  struct UnloadedSeries {
+    LabelSet labels;
+    std::vector<int64_t> times;
+  };
+  std::vector<UnloadedSeries> unloaded_;
   FileResult result_;
 };
 

@@ -809,9 +809,43 @@ absl::StatusOr<std::string> GoUnquote(std::string_view quoted) {
 absl::StatusOr<std::vector<SequenceValue>> ParseSequence(std::string_view text) {
   std::vector<SequenceValue> values;
   size_t i = 0;
+  // `{{...}}` at text[*pos]: advances past the closing braces.
+  auto skip_histogram = [&](size_t* pos) -> absl::Status {
+    const size_t close = text.find("}}", *pos + 2);
+    if (close == std::string_view::npos) {
+      return Invalid(StrCat("unterminated native histogram in \"", text, "\""));
+    }
+    *pos = close + 2;
+    return absl::OkStatus();
+  };
   while (i < text.size()) {
     while (i < text.size() && IsSpace(text[i])) ++i;
     if (i >= text.size()) break;
+    if (text.substr(i, 2) == "{{") {
+      // {{h}}, {{h}}xN, {{h}}+{{h}}xN, {{h}}-{{h}}xN: native histograms, not decoded.
+      PL_RETURN_IF_ERROR(skip_histogram(&i));
+      uint64_t count = 1;
+      if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+        ++i;
+        if (text.substr(i, 2) != "{{") return Invalid("expected a histogram after + or -");
+        PL_RETURN_IF_ERROR(skip_histogram(&i));
+        if (i >= text.size() || text[i] != 'x')
+          return Invalid("expected x<count> after histograms");
+      }
+      if (i < text.size() && text[i] == 'x') {
+        size_t j = i + 1;
+        while (j < text.size() && !IsSpace(text[j])) ++j;
+        auto n = ParseUint(text.substr(i + 1, j - i - 1));
+        if (!n || *n >= 10'000'000) return Invalid("invalid histogram repetition");
+        count = *n + 1;
+        i = j;
+      }
+      if (i < text.size() && !IsSpace(text[i])) {
+        return Invalid(StrCat("unexpected \"", text.substr(i), "\" after a native histogram"));
+      }
+      for (uint64_t k = 0; k < count; ++k) values.push_back({0, false, true});
+      continue;
+    }
     size_t j = i;
     while (j < text.size() && !IsSpace(text[j])) ++j;
     PL_RETURN_IF_ERROR(ParseSequenceItem(text.substr(i, j - i), &values));
@@ -860,12 +894,9 @@ absl::StatusOr<SeriesDesc> ParseSeriesDesc(std::string_view line) {
   }
   SeriesDesc desc;
   PL_ASSIGN_OR_RETURN(desc.labels, Canonical(std::move(labels)));
-  const std::string_view rest = line.substr(i);
-  if (rest.find("{{") != std::string_view::npos) {
-    desc.native_histogram = true;
-    return desc;
-  }
-  PL_ASSIGN_OR_RETURN(desc.values, ParseSequence(rest));
+  PL_ASSIGN_OR_RETURN(desc.values, ParseSequence(line.substr(i)));
+  desc.native_histogram = std::any_of(desc.values.begin(), desc.values.end(),
+                                      [](const SequenceValue& v) { return v.histogram; });
   return desc;
 }
 

@@ -13,7 +13,8 @@
 //   expect string "<text>", expect range vector from <dur> to <dur> step <dur>
 //
 // A block ends at an empty line; comment lines ("# ...") count as empty, as in test.go.
-// Native histogram values (`{{...}}`) are recognised but not decoded.
+// Native histogram values (`{{...}}`, `{{...}}xn`, `{{...}}+{{...}}xn`) are recognised and
+// counted, not decoded.
 #pragma once
 
 #include <cstdint>
@@ -37,14 +38,15 @@ using LabelSet = std::vector<std::pair<std::string, std::string>>;
 // One value of a series description.
 struct SequenceValue {
   double value = 0;
-  bool omitted = false;  // `_`: no sample at this position
+  bool omitted = false;    // `_`: no sample at this position
+  bool histogram = false;  // a native histogram sample (not decoded; `value` is 0)
 };
 
 // `name{l="v", ...} <values>`, as Prometheus' parser.ParseSeriesDesc reads it.
 struct SeriesDesc {
   LabelSet labels;
   std::vector<SequenceValue> values;
-  // The values hold native histograms (`{{...}}`): `values` is then left empty.
+  // Some values are native histograms.
   bool native_histogram = false;
 };
 
@@ -55,8 +57,8 @@ absl::StatusOr<double> ParseNumber(std::string_view text);
 // Prometheus' model.ParseDuration, in milliseconds ("0", "5m", "1h30m").
 absl::StatusOr<int64_t> ParseDuration(std::string_view text);
 
-// The values part of a series description: `1 2 _ 3+1x4 _x2 stale 5x3`.
-// `a+bxn` and `axn` expand to n+1 values, `_xn` to n omitted ones.
+// The values part of a series description: `1 2 _ 3+1x4 _x2 stale 5x3 {{count:1}}x2`.
+// `a+bxn`, `axn` and their histogram forms expand to n+1 values, `_xn` to n omitted ones.
 absl::StatusOr<std::vector<SequenceValue>> ParseSequence(std::string_view text);
 
 // A whole series description line.

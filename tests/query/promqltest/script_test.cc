@@ -11,10 +11,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "query/parser.h"
 #include "query/value.h"
 #include "storage/labels.h"
 #include "tests/query/promqltest/compare.h"
 #include "tests/query/promqltest/query_text.h"
+#include "tests/query/promqltest/selector_reads.h"
 
 namespace plumbline::promqltest {
 namespace {
@@ -105,6 +107,19 @@ TEST(ParseSequenceTest, SpecialValues) {
   EXPECT_EQ((*seq)[5].value, kInf);
 }
 
+TEST(ParseSequenceTest, NativeHistogramsAreCountedNotDecoded) {
+  auto seq = ParseSequence(
+      "1 {{schema:0 sum:1 count:1 buckets:[1 2]}} _ {{count:1}}x2 {{count:0}}+{{count:1}}x1 3");
+  ASSERT_TRUE(seq.ok()) << seq.status();
+  std::vector<int> kinds;  // 0 float, 1 omitted, 2 histogram
+  for (const SequenceValue& v : *seq) kinds.push_back(v.histogram ? 2 : v.omitted ? 1 : 0);
+  EXPECT_THAT(kinds, ElementsAre(0, 2, 1, 2, 2, 2, 2, 2, 0));
+  EXPECT_EQ((*seq)[8].value, 3);
+  EXPECT_FALSE(ParseSequence("{{count:1").ok());
+  EXPECT_FALSE(ParseSequence("{{count:1}}+1x2").ok());
+  EXPECT_FALSE(ParseSequence("{{count:1}}y").ok());
+}
+
 TEST(ParseSequenceTest, RejectsMalformedItems) {
   EXPECT_FALSE(ParseSequence("1+1").ok());  // an increment needs a count
   EXPECT_FALSE(ParseSequence("1x").ok());
@@ -182,6 +197,9 @@ TEST(ParseSeriesDescTest, NativeHistogramValuesAreRecognised) {
   auto mixed = ParseSeriesDesc(R"(m{a="b"} 1 2 {{count:1}} 3)");
   ASSERT_TRUE(mixed.ok());
   EXPECT_TRUE(mixed->native_histogram);
+  ASSERT_EQ(mixed->values.size(), 4u);
+  EXPECT_TRUE(mixed->values[2].histogram);
+  EXPECT_EQ(mixed->values[3].value, 3);
 }
 
 TEST(ParseSeriesDescTest, RejectsMalformedLines) {
@@ -622,6 +640,52 @@ TEST(MentionsMetricTest, NamesAndMatchers) {
   EXPECT_TRUE(MentionsMetric("exp({__name__=~\"exp_root_log(_h)?\"})", "exp_root_log_h"));
   EXPECT_TRUE(MentionsMetric("{__name__=\"h\"}", "h"));
   EXPECT_FALSE(MentionsMetric("label_replace(x, \"dst\", \"h\", \"src\", \".*\")", "h"));
+}
+
+// --- Selector time spans -----------------------------------------------------------------
+
+std::vector<std::pair<int64_t, int64_t>> Reads(const std::string& query, int64_t from, int64_t to) {
+  auto expr = query::ParseExpr(query);
+  EXPECT_TRUE(expr.ok()) << query << ": " << expr.status();
+  std::vector<std::pair<int64_t, int64_t>> out;
+  if (!expr.ok()) return out;
+  for (const SelectorRead& r : SelectorReads(**expr, {from, to, from, to})) {
+    out.emplace_back(r.from_ms, r.to_ms);
+  }
+  return out;
+}
+
+constexpr int64_t kMin = 60'000;
+
+TEST(SelectorReadsTest, LookbackRangesOffsetsAndAt) {
+  EXPECT_THAT(Reads("x", 10 * kMin, 12 * kMin), ElementsAre(std::pair(5 * kMin, 12 * kMin)));
+  EXPECT_THAT(Reads("rate(x[3m] offset 1m)", 10 * kMin, 10 * kMin),
+              ElementsAre(std::pair(6 * kMin, 9 * kMin)));
+  EXPECT_THAT(Reads("x offset -2m", 10 * kMin, 10 * kMin),
+              ElementsAre(std::pair(7 * kMin, 12 * kMin)));
+  EXPECT_THAT(Reads("x @ 100 + rate(y[1m] @ end())", 10 * kMin, 20 * kMin),
+              ElementsAre(std::pair(100'000 - 5 * kMin, 100'000), std::pair(9 * kMin, 20 * kMin)));
+}
+
+TEST(SelectorReadsTest, StartAndEndFollowTheQueryBounds) {
+  auto expr = query::ParseExpr("x @ start() + x @ end() + x");
+  ASSERT_TRUE(expr.ok());
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const SelectorRead& r : SelectorReads(**expr, {10 * kMin, 10 * kMin, 9 * kMin, 11 * kMin})) {
+    out.emplace_back(r.from_ms, r.to_ms);
+  }
+  EXPECT_THAT(out, ElementsAre(std::pair(4 * kMin, 11 * kMin), std::pair(4 * kMin, 11 * kMin),
+                               std::pair(5 * kMin, 10 * kMin)));
+}
+
+TEST(SelectorReadsTest, Subqueries) {
+  // Inner steps in (t - 10m, t], one step of margin, then the lookback.
+  EXPECT_THAT(Reads("max_over_time(x[10m:2m])", 20 * kMin, 20 * kMin),
+              ElementsAre(std::pair(3 * kMin, 20 * kMin)));
+  EXPECT_THAT(Reads("max_over_time(rate(x[1m])[5m:] offset 5m)", 20 * kMin, 20 * kMin),
+              ElementsAre(std::pair(8 * kMin, 15 * kMin)));
+  EXPECT_THAT(Reads("max_over_time(x[5m:1m] @ 600)", 0, 100 * kMin),
+              ElementsAre(std::pair(-1 * kMin, 10 * kMin)));
 }
 
 TEST(AtModifierUnsafeTest, Functions) {
