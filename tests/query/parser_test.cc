@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "query/ast.h"
+#include "query/lexer.h"
 
 namespace plumbline::query {
 namespace {
@@ -373,6 +374,151 @@ TEST(ParserTest, MoreErrorMessages) {
     ASSERT_FALSE(expr.ok());
     EXPECT_EQ(expr.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(std::string(expr.status().message()), c.message);
+  }
+}
+
+struct Lexed {
+  TokenType type;
+  int32_t pos;
+  std::string val;
+  bool operator==(const Lexed& o) const { return type == o.type && pos == o.pos && val == o.val; }
+};
+
+std::vector<Lexed> LexAll(std::string_view input) {
+  Lexer lexer(input);
+  std::vector<Lexed> out;
+  for (;;) {
+    Token t = lexer.Next();
+    if (t.type == TokenType::kEOF) break;
+    out.push_back({t.type, t.pos, t.val});
+    if (t.type == TokenType::kError) break;
+  }
+  return out;
+}
+
+// lex_test.go's cases.
+TEST(LexerTest, TokensAsPrometheusLexesThem) {
+  using T = TokenType;
+  const struct {
+    const char* input;
+    std::vector<Lexed> want;
+  } cases[] = {
+      {",", {{T::kComma, 0, ","}}},
+      {"()", {{T::kLeftParen, 0, "("}, {T::kRightParen, 1, ")"}}},
+      {"{}", {{T::kLeftBrace, 0, "{"}, {T::kRightBrace, 1, "}"}}},
+      {"[5m]", {{T::kLeftBracket, 0, "["}, {T::kDuration, 1, "5m"}, {T::kRightBracket, 3, "]"}}},
+      {"[  5m ]", {{T::kLeftBracket, 0, "["}, {T::kDuration, 3, "5m"}, {T::kRightBracket, 6, "]"}}},
+      {"\r\n\r", {}},
+      {"4.23", {{T::kNumber, 0, "4.23"}}},
+      {".3", {{T::kNumber, 0, ".3"}}},
+      {"5.", {{T::kNumber, 0, "5."}}},
+      {"nAN", {{T::kNumber, 0, "nAN"}}},
+      {"NaN 123", {{T::kNumber, 0, "NaN"}, {T::kNumber, 4, "123"}}},
+      {"NaN123", {{T::kIdentifier, 0, "NaN123"}}},
+      {"iNf", {{T::kNumber, 0, "iNf"}}},
+      {"+Inf", {{T::kAdd, 0, "+"}, {T::kNumber, 1, "Inf"}}},
+      {"Infoo", {{T::kIdentifier, 0, "Infoo"}}},
+      {"-Infoo", {{T::kSub, 0, "-"}, {T::kIdentifier, 1, "Infoo"}}},
+      {"0x123", {{T::kNumber, 0, "0x123"}}},
+      {"\"test\\tsequence\"", {{T::kString, 0, "\"test\\tsequence\""}}},
+      {"\"test\\\\.expression\"", {{T::kString, 0, "\"test\\\\.expression\""}}},
+      {"\"test\\.expression\"", {{T::kError, 0, "unknown escape sequence U+002E '.'"}}},
+      {"`test\\.expression`", {{T::kString, 0, "`test\\.expression`"}}},
+      {"5s", {{T::kDuration, 0, "5s"}}},
+      {"123m", {{T::kDuration, 0, "123m"}}},
+      {"1y", {{T::kDuration, 0, "1y"}}},
+      {"a:bc", {{T::kMetricIdentifier, 0, "a:bc"}}},
+      {"abc d", {{T::kIdentifier, 0, "abc"}, {T::kIdentifier, 4, "d"}}},
+      {":bc", {{T::kMetricIdentifier, 0, ":bc"}}},
+      {"# some comment", {{T::kComment, 0, "# some comment"}}},
+      {"5 # 1+1\n5", {{T::kNumber, 0, "5"}, {T::kComment, 2, "# 1+1"}, {T::kNumber, 8, "5"}}},
+      {"=", {{T::kEql, 0, "="}}},
+      {"{=}", {{T::kLeftBrace, 0, "{"}, {T::kEql, 1, "="}, {T::kRightBrace, 2, "}"}}},
+      {"==", {{T::kEqlc, 0, "=="}}},
+      {"!=", {{T::kNeq, 0, "!="}}},
+      {"<=", {{T::kLte, 0, "<="}}},
+      {"AND", {{T::kLand, 0, "AND"}}},
+      {"unless", {{T::kLunless, 0, "unless"}}},
+      {"@", {{T::kAt, 0, "@"}}},
+      {"GROUP", {{T::kGroup, 0, "GROUP"}}},
+      {"group_right", {{T::kGroupRight, 0, "group_right"}}},
+      {"atan2", {{T::kAtan2, 0, "atan2"}}},
+      {"start", {{T::kStart, 0, "start"}}},
+      {"fill + fill()",
+       {{T::kIdentifier, 0, "fill"},
+        {T::kAdd, 5, "+"},
+        {T::kFill, 7, "fill"},
+        {T::kLeftParen, 11, "("},
+        {T::kRightParen, 12, ")"}}},
+      {"{NaN\t!= \"bar\" }",
+       {{T::kLeftBrace, 0, "{"},
+        {T::kIdentifier, 1, "NaN"},
+        {T::kNeq, 5, "!="},
+        {T::kString, 8, "\"bar\""},
+        {T::kRightBrace, 14, "}"}}},
+      {"{on!~\"bar\"}",
+       {{T::kLeftBrace, 0, "{"},
+        {T::kIdentifier, 1, "on"},
+        {T::kNeqRegex, 3, "!~"},
+        {T::kString, 5, "\"bar\""},
+        {T::kRightBrace, 10, "}"}}},
+      {"test:name{on!~\"b:ar\"}[4m:]",
+       {{T::kMetricIdentifier, 0, "test:name"},
+        {T::kLeftBrace, 9, "{"},
+        {T::kIdentifier, 10, "on"},
+        {T::kNeqRegex, 12, "!~"},
+        {T::kString, 14, "\"b:ar\""},
+        {T::kRightBrace, 20, "}"},
+        {T::kLeftBracket, 21, "["},
+        {T::kDuration, 22, "4m"},
+        {T::kColon, 24, ":"},
+        {T::kRightBracket, 25, "]"}}},
+      {"x[4m:4s] offset 10m",
+       {{T::kIdentifier, 0, "x"},
+        {T::kLeftBracket, 1, "["},
+        {T::kDuration, 2, "4m"},
+        {T::kColon, 4, ":"},
+        {T::kDuration, 5, "4s"},
+        {T::kRightBracket, 7, "]"},
+        {T::kOffset, 9, "offset"},
+        {T::kDuration, 16, "10m"}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.input);
+    EXPECT_EQ(LexAll(c.input), c.want);
+  }
+}
+
+TEST(LexerTest, RefusesWhatPrometheusRefuses) {
+  for (const char* input : {".\xd9\xa9",
+                            "0a:bc",
+                            "\xe5\x8f\xb0\xe5\x8c\x97",
+                            "{\xe5\x8f\xb0='a'}",
+                            "{0a='a'}",
+                            "{alert!#\"bar\"}",
+                            "{foo:a=\"bar\"}",
+                            "=~",
+                            "!~",
+                            "!(",
+                            "1a",
+                            "(",
+                            "())",
+                            "(()",
+                            "{",
+                            "}",
+                            "{{",
+                            "{{}}",
+                            "[",
+                            "[[",
+                            "[]]",
+                            "[[]]",
+                            "]",
+                            "\"\xff\"",
+                            "`\xff`"}) {
+    SCOPED_TRACE(input);
+    const std::vector<Lexed> tokens = LexAll(input);
+    ASSERT_FALSE(tokens.empty());
+    EXPECT_EQ(tokens.back().type, TokenType::kError);
   }
 }
 
