@@ -12,112 +12,17 @@ prometheus 2.42 + promtool. Everything listens on 127.0.0.1 on free ports and is
 PID before the script ends.
 """
 import argparse
-import http.client
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def dir_bytes(path):
-    total = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.path.getsize(os.path.join(root, f))
-            except OSError:
-                pass
-    return total
-
-
-def proc_cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-
-def proc_peak_rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def run_measured(args, **kw):
-    """Runs a command to completion: (wall s, cpu s, peak rss MB, CompletedProcess-like)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(args, **kw)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc
-
-
-def wait_http(url, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("not ready: " + url)
-
-
-def post_file(port, path, file_path):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    with open(file_path, "rb") as f:
-        conn.request("POST", path, body=f, headers={"Content-Length": str(os.path.getsize(file_path))})
-        resp = conn.getresponse()
-        body = resp.read()
-    conn.close()
-    if resp.status // 100 != 2:
-        raise RuntimeError("POST %s: %d %s" % (path, resp.status, body[:300]))
-
-
-def metric_value(url, name):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        text = r.read().decode()
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name) and (len(line) == len(name) or line[len(name)] in " {"):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
-class Server:
-    def __init__(self, args, log_path):
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+from peers_common import (HERE, Server, dir_bytes, free_port, generate_dataset, post_file, proc_cpu_seconds,
+                          proc_peak_rss_mb, prometheus_args, prometheus_wait_compacted, promtool_create_blocks,
+                          run_measured, victoriametrics_args, victoriametrics_force_merge, wait_http)
 
 
 def bench_plumbline(binary, work, prom_file, samples):
@@ -157,8 +62,7 @@ def bench_victoriametrics(work, prom_file, samples):
     out = {}
     data = os.path.join(work, "vm")
     port = free_port()
-    server = Server(["victoria-metrics", "-storageDataPath=" + data, "-httpListenAddr=127.0.0.1:%d" % port,
-                     "-retentionPeriod=10y", "-search.disableCache"], os.path.join(work, "vm.log"))
+    server = Server(victoriametrics_args(data, port), os.path.join(work, "vm.log"))
     base = "http://127.0.0.1:%d" % port
     try:
         wait_http(base + "/health")
@@ -168,12 +72,7 @@ def bench_victoriametrics(work, prom_file, samples):
         urllib.request.urlopen(base + "/internal/force_flush", timeout=120).read()
         out["import_s"] = time.monotonic() - start
         out["import_cpu_s"] = proc_cpu_seconds(server.proc.pid) - cpu0
-        for part in sorted({time.strftime("%Y_%m", time.gmtime(t)) for t in (time.time() - 2 * 86400, time.time())}):
-            urllib.request.urlopen(base + "/internal/force_merge?partition_prefix=" + part, timeout=600).read()
-        time.sleep(2)
-        deadline = time.monotonic() + 600
-        while metric_value(base + "/metrics", "vm_active_merges") > 0 and time.monotonic() < deadline:
-            time.sleep(1)
+        victoriametrics_force_merge(base)
         out["rss_mb"] = proc_peak_rss_mb(server.proc.pid)
     finally:
         server.stop()
@@ -188,32 +87,14 @@ def bench_prometheus(work, om_file, samples):
     out = {}
     data = os.path.join(work, "prom")
     os.makedirs(data)
-    wall, cpu, rss, proc = run_measured(["promtool", "tsdb", "create-blocks-from", "openmetrics", om_file, data],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if proc.returncode != 0:
-        raise RuntimeError("promtool failed: %s" % proc.stderr.read().decode())
-    out["import_s"], out["import_cpu_s"], out["import_rss_mb"] = wall, cpu, rss
-    config = os.path.join(work, "prometheus.yml")
-    with open(config, "w") as f:
-        f.write("global:\n  scrape_interval: 1h\n")
+    out["import_s"], out["import_cpu_s"], out["import_rss_mb"] = promtool_create_blocks(om_file, data)
     port = free_port()
-    server = Server(["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + data,
-                     "--storage.tsdb.retention.time=3650d", "--web.listen-address=127.0.0.1:%d" % port],
-                    os.path.join(work, "prometheus.log"))
+    server = Server(prometheus_args(work, data, port), os.path.join(work, "prometheus.log"))
     base = "http://127.0.0.1:%d" % port
     try:
         wait_http(base + "/-/ready", timeout=120)
         # Wait for the compactions that merge promtool's 2 h blocks, then for quiet.
-        deadline = time.monotonic() + 300
-        last, stable_since = None, time.monotonic()
-        while time.monotonic() < deadline:
-            n = metric_value(base + "/metrics", "prometheus_tsdb_compactions_total")
-            blocks = metric_value(base + "/metrics", "prometheus_tsdb_blocks_loaded")
-            if (n, blocks) != last:
-                last, stable_since = (n, blocks), time.monotonic()
-            elif n > 0 and time.monotonic() - stable_since > 20:
-                break
-            time.sleep(2)
+        prometheus_wait_compacted(base)
         out["rss_mb"] = proc_peak_rss_mb(server.proc.pid)
     finally:
         server.stop()
@@ -234,12 +115,7 @@ def main():
     a = ap.parse_args()
     work = a.workdir or tempfile.mkdtemp(prefix="plumbline_storage_bench_")
     os.makedirs(work, exist_ok=True)
-    prom, om = os.path.join(work, "data.prom.txt"), os.path.join(work, "data.om.txt")
-    end = (int(time.time()) // 7200) * 7200 - 7200
-    gen = subprocess.run([sys.executable, os.path.join(HERE, "gen_dataset.py"), "--hours", a.hours,
-                          "--hosts", a.hosts, "--end", str(end), "--prom", prom, "--om", om],
-                         capture_output=True, text=True, check=True)
-    info = dict(kv.split("=") for kv in gen.stdout.split())
+    prom, om, info = generate_dataset(work, a.hours, a.hosts)
     samples = int(info["SAMPLES"])
     print("data set: %s series, %d samples, %.0f MB of text" % (info["SERIES"], samples, os.path.getsize(prom) / 1e6))
     results = {"plumbline": bench_plumbline(os.path.abspath(a.plumbline), work, prom, samples),
