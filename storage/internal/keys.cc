@@ -1,5 +1,7 @@
 #include "storage/internal/keys.h"
 
+#include <algorithm>
+
 namespace plumbline::storage::keys {
 
 void PutFixed64BE(std::string* out, uint64_t v) {
@@ -35,6 +37,9 @@ uint32_t GetFixed32BE(const char* p) {
 uint32_t DayOf(int64_t t_ms) {
   int64_t day = t_ms / kDayMsForKeys;
   if (t_ms % kDayMsForKeys < 0) --day;
+  // Clamped: times beyond ±5.8 million years (e.g. Prometheus' MinTime/MaxTime used as open
+  // range ends) map to the first/last day instead of wrapping.
+  day = std::clamp<int64_t>(day, -(int64_t{1} << 31), (int64_t{1} << 31) - 1);
   return static_cast<uint32_t>(day + (int64_t{1} << 31));
 }
 

@@ -33,7 +33,8 @@ uint32_t GetFixed32BE(const char* p);
 inline uint64_t BiasTime(int64_t t) { return static_cast<uint64_t>(t) ^ (1ULL << 63); }
 inline int64_t UnbiasTime(uint64_t b) { return static_cast<int64_t>(b ^ (1ULL << 63)); }
 
-// UTC day number of a timestamp (floor division, so negative times work), biased to u32.
+// UTC day number of a timestamp (floor division, so negative times work), biased to u32;
+// clamped to the u32 range for the extreme int64 times.
 uint32_t DayOf(int64_t t_ms);
 int64_t DayStartMs(uint32_t day);
 

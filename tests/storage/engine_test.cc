@@ -422,5 +422,23 @@ TEST_F(EngineTest, ConcurrentReadsSeeConsistentPrefixes) {
       static_cast<size_t>(kSamples));
 }
 
+TEST(EngineKeysTest, ExtremeTimesSelectEverythingInsteadOfWrapping) {
+  TempDir dir;
+  FakeClock clock(kT0 + kDayMs);
+  EngineOptions options;
+  options.data_dir = dir.Sub("data");
+  options.clock = &clock;
+  options.background_maintenance = false;
+  auto engine = Engine::Open(options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  AppendBatch batch;
+  batch.Add(L({{"__name__", "up"}}), kT0, 1);
+  ASSERT_TRUE((*engine)->Append(batch).ok());
+  // Prometheus' MinTime/MaxTime (±2^63/1000 and more) as open range ends.
+  SeriesData got = ReadAll(**engine, {Eq("__name__", "up")}, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.begin()->second, (std::vector<Point>{{kT0, 1}}));
+}
+
 }  // namespace
 }  // namespace plumbline::storage
