@@ -1,6 +1,6 @@
 // The PromQL parser against Prometheus' own parser tests (promql/parser/parse_test.go and
 // lex_test.go): trees, error messages with their positions, and print/parse round trips,
-// including every expression of Prometheus' PromQL test files (../shared/promqltest).
+// including every expression of Prometheus' PromQL test files (promqltest/testdata).
 #include "query/parser.h"
 
 #include <cmath>
@@ -1191,8 +1191,9 @@ std::vector<std::string> AcceptanceExpressions(const std::filesystem::path& dir)
 // Every `eval` expression of Prometheus' PromQL test files parses and round-trips, unless it
 // needs an experimental feature (which must then fail with Prometheus' "not enabled" error).
 TEST(ParserTest, ParsesEveryAcceptanceExpression) {
-  const std::filesystem::path dir =
-      std::filesystem::path(__FILE__).parent_path() / "../../../shared/promqltest";
+  const std::filesystem::path here = std::filesystem::path(__FILE__).parent_path();
+  std::filesystem::path dir = here / "promqltest/testdata";
+  if (!std::filesystem::is_directory(dir)) dir = here / "../../../shared/promqltest";
   if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no " << dir;
   const std::vector<std::string> exprs = AcceptanceExpressions(dir);
   ASSERT_GT(exprs.size(), 1000u);
