@@ -75,6 +75,12 @@ std::optional<RangeFn> LookupRangeFn(std::string_view name) {
   return std::nullopt;
 }
 
+// The counter resets of one series (see SlideSeries); reused across series by a worker.
+struct ResetIndex {
+  std::vector<uint32_t> before;
+  std::vector<double> values;
+};
+
 // Everything a window computation needs besides the samples.
 struct Slide {
   RangeFn fn;
@@ -86,38 +92,71 @@ struct Slide {
 
 // Slides the window over one series' samples (time order, no stale markers) and appends one
 // output point per step that has a value. Returns the most samples one window held.
-size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, std::vector<int32_t>* resets,
+size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, ResetIndex* resets,
                    std::vector<FPoint>* out) {
   size_t widest = 0;
   const bool counter = p.fn == RangeFn::kRate || p.fn == RangeFn::kIncrease;
   if (counter) {
-    // resets[i]: counter resets among samples 1..i, to skip the kernel's reset scan for
-    // windows without one (most of them). The result is bit-identical either way.
-    resets->resize(points.size());
-    int32_t n = 0;
-    for (size_t i = 0; i < points.size(); ++i) {
-      if (i > 0 && points[i].f < points[i - 1].f) ++n;
-      (*resets)[i] = n;
+    // The counter resets of the whole series, once: before[i] counts the resets at samples
+    // 1..i and values[] holds, in order, the value before each reset. A window [lo, hi) then
+    // adds values[before[lo], before[hi - 1]) — the same additions in the same order as the
+    // kernel's own scan, without its data-dependent branch per sample.
+    // Branch-free: gauges reset at every other sample, unpredictably.
+    resets->before.resize(points.size());
+    resets->values.resize(points.size());
+    uint32_t n = 0;
+    if (!points.empty()) resets->before[0] = 0;
+    for (size_t i = 1; i < points.size(); ++i) {
+      resets->values[n] = points[i - 1].f;
+      n += points[i].f < points[i - 1].f ? 1 : 0;
+      resets->before[i] = n;
     }
   }
+  // avg_over_time and sum_over_time of a series of small integers (counts, queue lengths):
+  // every partial sum is exact, so the kernels' compensated sums equal the exact sum and a
+  // running integer sum over the sliding window gives bit-identical results in O(1) a step.
+  bool integral = false;
+  if (p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime) {
+    constexpr double kMaxAbs = 4294967296.0;  // 2^32: sums of up to 2^20 samples stay < 2^52
+    integral = points.size() <= (size_t{1} << 20) &&
+               std::all_of(points.begin(), points.end(), [](const FPoint& q) {
+                 return std::fabs(q.f) <= kMaxAbs && q.f == std::trunc(q.f);
+               });
+  }
+  int64_t window_sum = 0;
   size_t lo = 0;
   size_t hi = 0;
   int step = 0;
   for (int64_t ts = p.start; ts <= p.end; ts += p.interval, ++step) {
     const int64_t ref = (p.at ? *p.at : ts) - p.offset_ms;
     const int64_t range_start = ref - p.range_ms;
-    while (hi < points.size() && points[hi].t <= ref) ++hi;
-    while (lo < hi && points[lo].t <= range_start) ++lo;
+    while (hi < points.size() && points[hi].t <= ref) {
+      if (integral) window_sum += static_cast<int64_t>(points[hi].f);
+      ++hi;
+    }
+    while (lo < hi && points[lo].t <= range_start) {
+      if (integral) window_sum -= static_cast<int64_t>(points[lo].f);
+      ++lo;
+    }
     if (lo >= hi) continue;
+    if (integral) {
+      const double sum = static_cast<double>(window_sum);
+      out->push_back(
+          {ts, p.fn == RangeFn::kSumOverTime ? sum : sum / static_cast<double>(hi - lo)});
+      widest = std::max(widest, hi - lo);
+      continue;
+    }
     widest = std::max(widest, hi - lo);
     const absl::Span<const FPoint> w(points.data() + lo, hi - lo);
     std::optional<double> value;
     switch (p.fn) {
       case RangeFn::kRate:
       case RangeFn::kIncrease: {
-        const bool has_resets = (*resets)[hi - 1] != (*resets)[lo];
+        const uint32_t first = resets->before[lo];
+        const absl::Span<const double> in_window(resets->values.data() + first,
+                                                 resets->before[hi - 1] - first);
         value = ExtrapolatedRate(w, range_start, ref, /*is_counter=*/true,
-                                 /*is_rate=*/p.fn == RangeFn::kRate, has_resets);
+                                 /*is_rate=*/p.fn == RangeFn::kRate, &in_window);
         break;
       }
       case RangeFn::kDelta:
@@ -176,21 +215,6 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, std::vecto
     if (value) out->push_back({ts, *value});
   }
   return widest;
-}
-
-void ReadSeries(const storage::SeriesSet& set, size_t index, std::vector<FPoint>* out) {
-  out->clear();
-  auto it = set.Samples(index);
-  int64_t ts[512];
-  double vs[512];
-  while (size_t n = it->NextBatch(ts, vs, 512)) {
-    for (size_t i = 0; i < n; ++i) {
-      if (!IsStaleNaN(vs[i])) out->push_back({ts[i], vs[i]});
-    }
-  }
-  if (!it->status().ok()) {
-    throw EvalError(absl::StatusCode::kInternal, std::string(it->status().message()));
-  }
 }
 
 }  // namespace
@@ -258,7 +282,7 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
   std::vector<std::vector<FPoint>> results(num_series);
   const unsigned threads = set ? WorkerThreads(num_series, NumSteps()) : 1;
   std::vector<std::vector<FPoint>> buffers(threads);
-  std::vector<std::vector<int32_t>> resets(threads);
+  std::vector<ResetIndex> resets(threads);
   std::vector<size_t> widest(threads, 0);
   const double deadline = ctx_->deadline;
   ParallelBlocks(num_series, 8, threads, [&](unsigned worker, size_t begin, size_t end) {
@@ -269,7 +293,7 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
     for (size_t si = begin; si < end; ++si) {
       const std::vector<FPoint>* points = nullptr;
       if (set) {
-        ReadSeries(*set, si, &buffers[worker]);
+        ReadSamples(*set, si, /*drop_stale=*/true, &buffers[worker]);
         points = &buffers[worker];
       } else {
         points = &sub[si].floats;

@@ -20,11 +20,12 @@ namespace plumbline::query {
 // rate (is_counter, is_rate), increase (is_counter), delta (neither): Prometheus 3's
 // extrapolatedRate, including counter-reset handling, extrapolation to the window edges
 // limited to 1.1 x the average sample interval, and not below zero for counters.
-// `may_have_resets` false (the caller knows no sample is below its predecessor) skips the
-// reset scan; the result is the same.
+// `resets`, when given, are the values before each counter reset inside `points` in order
+// (what the reset scan would add), so a caller sliding a window can skip the scan; the
+// result is bit-identical.
 std::optional<double> ExtrapolatedRate(absl::Span<const FPoint> points, int64_t range_start_ms,
                                        int64_t range_end_ms, bool is_counter, bool is_rate,
-                                       bool may_have_resets = true);
+                                       const absl::Span<const double>* resets = nullptr);
 // irate (is_rate) / idelta: from the last two samples.
 std::optional<double> InstantValue(absl::Span<const FPoint> points, bool is_rate);
 // deriv: per-second slope of the least-squares line (needs two samples).

@@ -358,20 +358,32 @@ std::unique_ptr<storage::SeriesSet> SelectSeries(storage::Engine* storage,
   return std::move(*set);
 }
 
-void LoadSamples(const storage::SeriesSet& set, size_t index, std::vector<FPoint>* out) {
+}  // namespace
+
+void ReadSamples(const storage::SeriesSet& set, size_t index, bool drop_stale,
+                 std::vector<FPoint>* out) {
   out->clear();
   auto it = set.Samples(index);
-  int64_t ts[512];
-  double vs[512];
-  while (size_t n = it->NextBatch(ts, vs, 512)) {
-    for (size_t i = 0; i < n; ++i) out->push_back({ts[i], vs[i]});
+  constexpr size_t kBatch = 1024;
+  int64_t ts[kBatch];
+  double vs[kBatch];
+  bool any_stale = false;
+  while (size_t n = it->NextBatch(ts, vs, kBatch)) {
+    const size_t base = out->size();
+    out->resize(base + n);
+    FPoint* dst = out->data() + base;
+    for (size_t i = 0; i < n; ++i) {
+      dst[i] = {ts[i], vs[i]};
+      any_stale |= IsStaleNaN(vs[i]);
+    }
   }
   if (!it->status().ok()) {
     throw EvalError(absl::StatusCode::kInternal, std::string(it->status().message()));
   }
+  if (drop_stale && any_stale) {
+    std::erase_if(*out, [](const FPoint& p) { return IsStaleNaN(p.f); });
+  }
 }
-
-}  // namespace
 
 EMatrix Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_timestamps) {
   const std::optional<int64_t> at = AtTime(vs.at, vs.at_ms);
@@ -394,7 +406,7 @@ EMatrix Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_time
     }
     std::vector<FPoint>& samples = buffers[worker];
     for (size_t i = begin; i < stop; ++i) {
-      LoadSamples(*set, i, &samples);
+      ReadSamples(*set, i, /*drop_stale=*/false, &samples);
       std::vector<FPoint>& floats = results[i];
       size_t j = 0;  // first sample after the reference time
       for (int64_t ts = start; ts <= end; ts += interval) {
@@ -432,7 +444,7 @@ EMatrix Evaluator::EvalMatrixSelectorInstant(const MatrixSelector& ms) {
   auto set = SelectSeries(ctx_->storage, vs.matchers, ref - ms.range_ms + 1, ref);
   std::vector<FPoint> samples;
   for (size_t i = 0; i < set->series().size(); ++i) {
-    LoadSamples(*set, i, &samples);
+    ReadSamples(*set, i, /*drop_stale=*/false, &samples);
     ESeries s;
     for (const FPoint& p : samples) {
       if (p.t > ref - ms.range_ms && p.t <= ref && !IsStaleNaN(p.f)) s.floats.push_back(p);

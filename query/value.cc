@@ -6,10 +6,6 @@
 
 namespace plumbline::query {
 
-bool IsStaleNaN(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
-
-double StaleNaN() { return std::bit_cast<double>(kStaleNaNBits); }
-
 std::string FormatGoFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";

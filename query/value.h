@@ -2,6 +2,7 @@
 // only: native histograms are out of scope). Value types; thread-compatible.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -48,8 +49,8 @@ using Value = std::variant<Scalar, Vector, Matrix, String>;
 
 // Prometheus' staleness marker: a NaN with this bit pattern ends a series (value.StaleNaN).
 inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
-bool IsStaleNaN(double v);
-double StaleNaN();
+inline bool IsStaleNaN(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
+inline double StaleNaN() { return std::bit_cast<double>(kStaleNaNBits); }
 
 // A float as Go's strconv.FormatFloat(v, 'f', -1, 64) prints it, which is how Prometheus
 // writes sample values: the shortest decimal that reads back to the same double, never in

@@ -30,7 +30,8 @@
 
 namespace plumbline::storage {
 class Engine;
-}
+class SeriesSet;
+}  // namespace plumbline::storage
 
 namespace plumbline::query::internal {
 
@@ -163,6 +164,11 @@ class Evaluator {
   int64_t end_;
   int64_t interval_;
 };
+
+// Decodes one series of a selection into `out` (time order), without staleness markers when
+// `drop_stale`. Safe to call from several threads on one set. Throws on a storage error.
+void ReadSamples(const storage::SeriesSet& set, size_t index, bool drop_stale,
+                 std::vector<FPoint>* out);
 
 // Whether `name` takes a range vector (evaluated by EvalRangeFunction).
 bool IsRangeFunction(std::string_view name);
