@@ -79,7 +79,20 @@ std::optional<RangeFn> LookupRangeFn(std::string_view name) {
 struct ResetIndex {
   std::vector<uint32_t> before;
   std::vector<double> values;
+  std::vector<int64_t> sum_before;  // integral series: exact sum of the resets at 1..i
 };
+
+// Whether every value is an integer of at most 2^32 in magnitude (and the series short
+// enough) that any sum of them, in any order, is exact in a double.
+bool SmallIntegers(const std::vector<FPoint>& points) {
+  constexpr double kMaxAbs = 4294967296.0;  // 2^32: sums of up to 2^20 samples stay < 2^52
+  return points.size() <= (size_t{1} << 20) &&
+         std::all_of(points.begin(), points.end(), [](const FPoint& q) {
+           // (A cast, not std::trunc: that is a libm call without SSE4.1.)
+           return std::fabs(q.f) <= kMaxAbs &&
+                  q.f == static_cast<double>(static_cast<int64_t>(q.f));
+         });
+}
 
 // Everything a window computation needs besides the samples.
 struct Slide {
@@ -96,12 +109,28 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, ResetIndex
                    std::vector<FPoint>* out) {
   size_t widest = 0;
   const bool counter = p.fn == RangeFn::kRate || p.fn == RangeFn::kIncrease;
-  if (counter) {
+  const bool small_integers =
+      (counter || p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime) &&
+      SmallIntegers(points);
+  if (counter && small_integers) {
+    // Exact running sums of the values before each reset: a window's correction in O(1),
+    // equal to the kernel's in-order additions because every partial sum is exact.
+    resets->sum_before.resize(points.size());
+    int64_t sum = 0;
+    if (!points.empty()) resets->sum_before[0] = 0;
+    for (size_t i = 1; i < points.size(); ++i) {
+      // Branch-free (a mask): on gauges the comparison is a coin toss.
+      const int64_t prev = static_cast<int64_t>(points[i - 1].f);
+      const int64_t mask = -static_cast<int64_t>(points[i].f < points[i - 1].f);
+      sum += prev & mask;
+      resets->sum_before[i] = sum;
+    }
+  } else if (counter) {
     // The counter resets of the whole series, once: before[i] counts the resets at samples
     // 1..i and values[] holds, in order, the value before each reset. A window [lo, hi) then
     // adds values[before[lo], before[hi - 1]) — the same additions in the same order as the
-    // kernel's own scan, without its data-dependent branch per sample.
-    // Branch-free: gauges reset at every other sample, unpredictably.
+    // kernel's own scan, without its data-dependent branch per sample (branch-free: gauges
+    // reset at every other sample, unpredictably).
     resets->before.resize(points.size());
     resets->values.resize(points.size());
     uint32_t n = 0;
@@ -115,14 +144,8 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, ResetIndex
   // avg_over_time and sum_over_time of a series of small integers (counts, queue lengths):
   // every partial sum is exact, so the kernels' compensated sums equal the exact sum and a
   // running integer sum over the sliding window gives bit-identical results in O(1) a step.
-  bool integral = false;
-  if (p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime) {
-    constexpr double kMaxAbs = 4294967296.0;  // 2^32: sums of up to 2^20 samples stay < 2^52
-    integral = points.size() <= (size_t{1} << 20) &&
-               std::all_of(points.begin(), points.end(), [](const FPoint& q) {
-                 return std::fabs(q.f) <= kMaxAbs && q.f == std::trunc(q.f);
-               });
-  }
+  const bool integral =
+      small_integers && (p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime);
   int64_t window_sum = 0;
   size_t lo = 0;
   size_t hi = 0;
@@ -152,11 +175,17 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, ResetIndex
     switch (p.fn) {
       case RangeFn::kRate:
       case RangeFn::kIncrease: {
-        const uint32_t first = resets->before[lo];
-        const absl::Span<const double> in_window(resets->values.data() + first,
-                                                 resets->before[hi - 1] - first);
-        value = ExtrapolatedRate(w, range_start, ref, /*is_counter=*/true,
-                                 /*is_rate=*/p.fn == RangeFn::kRate, &in_window);
+        const bool is_rate = p.fn == RangeFn::kRate;
+        if (small_integers) {
+          const double sum =
+              static_cast<double>(resets->sum_before[hi - 1] - resets->sum_before[lo]);
+          value = ExtrapolatedRate(w, range_start, ref, true, is_rate, nullptr, &sum);
+        } else {
+          const uint32_t first = resets->before[lo];
+          const absl::Span<const double> in_window(resets->values.data() + first,
+                                                   resets->before[hi - 1] - first);
+          value = ExtrapolatedRate(w, range_start, ref, true, is_rate, &in_window);
+        }
         break;
       }
       case RangeFn::kDelta:

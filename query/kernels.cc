@@ -223,13 +223,16 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 
 std::optional<double> ExtrapolatedRate(absl::Span<const FPoint> points, int64_t range_start_ms,
                                        int64_t range_end_ms, bool is_counter, bool is_rate,
-                                       const absl::Span<const double>* resets) {
+                                       const absl::Span<const double>* resets,
+                                       const double* reset_sum) {
   if (points.size() < 2) return std::nullopt;
   const size_t num_samples_minus_one = points.size() - 1;
   const int64_t first_t = points.front().t;
   const int64_t last_t = points.back().t;
   double result = points.back().f - points.front().f;
-  if (is_counter && resets != nullptr) {
+  if (is_counter && reset_sum != nullptr) {
+    result += *reset_sum;
+  } else if (is_counter && resets != nullptr) {
     for (double v : *resets) result += v;
   } else if (is_counter) {
     for (size_t i = 1; i < points.size(); ++i) {

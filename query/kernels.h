@@ -23,9 +23,12 @@ namespace plumbline::query {
 // `resets`, when given, are the values before each counter reset inside `points` in order
 // (what the reset scan would add), so a caller sliding a window can skip the scan; the
 // result is bit-identical.
+// `reset_sum`, when given, is the exact sum of those values (the caller knows every partial
+// sum is exact, e.g. small integers), added in one step — equal to adding them in order.
 std::optional<double> ExtrapolatedRate(absl::Span<const FPoint> points, int64_t range_start_ms,
                                        int64_t range_end_ms, bool is_counter, bool is_rate,
-                                       const absl::Span<const double>* resets = nullptr);
+                                       const absl::Span<const double>* resets = nullptr,
+                                       const double* reset_sum = nullptr);
 // irate (is_rate) / idelta: from the last two samples.
 std::optional<double> InstantValue(absl::Span<const FPoint> points, bool is_rate);
 // deriv: per-second slope of the least-squares line (needs two samples).

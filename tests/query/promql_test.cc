@@ -202,8 +202,8 @@ TEST_F(PromqlTest, SubqueryOverRateSeesEveryInnerStep) {
 }
 
 TEST_F(PromqlTest, IntegerWindowSumsMatchTheCompensatedKernelsBitForBit) {
-  // avg_over_time/sum_over_time take a running-sum path on small integers; it must give the
-  // kernels' answers exactly, including after negative values and resets of the window.
+  // avg_over_time, sum_over_time, rate and increase take running-sum paths on small
+  // integers; they must give the kernels' answers exactly (negative values, resets).
   const int64_t base = 9 * storage::kDayMs;
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> value(-1000000, 1000000);
@@ -211,26 +211,37 @@ TEST_F(PromqlTest, IntegerWindowSumsMatchTheCompensatedKernelsBitForBit) {
   for (int64_t t = base; t <= base + 3 * kHour; t += 10'000 + (rng() % 3) * 5'000) {
     points.push_back({t, static_cast<double>(value(rng))});
   }
+  // q: integers (the running-sum paths); qf: the same plus 0.25 (the general paths).
   storage::AppendBatch batch;
-  for (const FPoint& p : points) batch.Add(L({{"__name__", "q"}}), p.t, p.f);
+  for (const FPoint& p : points) {
+    batch.Add(L({{"__name__", "q"}}), p.t, p.f);
+    batch.Add(L({{"__name__", "qf"}}), p.t, p.f + 0.25);
+  }
   ASSERT_TRUE(engine_->Append(batch).ok());
   const int64_t start = base + 5 * kMinute, end = base + 3 * kHour, step = 37'000;
-  for (const char* fn : {"avg_over_time", "sum_over_time"}) {
-    Matrix m = RangeMatrix(std::string(fn) + "(q[7m])", start, end, step);
-    ASSERT_EQ(m.size(), 1u);
-    size_t i = 0;
-    for (int64_t ts = start; ts <= end; ts += step, ++i) {
-      std::vector<FPoint> w;
-      for (const FPoint& p : points) {
-        if (p.t > ts - 7 * kMinute && p.t <= ts) w.push_back(p);
+  for (const std::string name : {"q", "qf"})
+    for (const std::string fn : {"avg_over_time", "sum_over_time", "rate", "increase"}) {
+      const double shift = name == "qf" ? 0.25 : 0;
+      Matrix m = RangeMatrix(fn + "(" + name + "[7m])", start, end, step);
+      ASSERT_EQ(m.size(), 1u);
+      size_t i = 0;
+      for (int64_t ts = start; ts <= end; ts += step) {
+        std::vector<FPoint> w;
+        for (const FPoint& p : points) {
+          if (p.t > ts - 7 * kMinute && p.t <= ts) w.push_back({p.t, p.f + shift});
+        }
+        if (w.size() < 2 && (fn == "rate" || fn == "increase")) continue;
+        const double want = fn == "avg_over_time" ? AvgOverTime(w)
+                            : fn == "sum_over_time"
+                                ? SumOverTime(w)
+                                : *ExtrapolatedRate(w, ts - 7 * kMinute, ts, true, fn == "rate");
+        while (i < m[0].floats.size() && m[0].floats[i].t < ts) ++i;
+        ASSERT_LT(i, m[0].floats.size());
+        ASSERT_EQ(m[0].floats[i].t, ts);
+        EXPECT_EQ(std::bit_cast<uint64_t>(m[0].floats[i].f), std::bit_cast<uint64_t>(want))
+            << fn << "(" << name << ") at " << ts << ": " << m[0].floats[i].f << " vs " << want;
       }
-      const double want = std::string(fn) == "avg_over_time" ? AvgOverTime(w) : SumOverTime(w);
-      ASSERT_LT(i, m[0].floats.size());
-      EXPECT_EQ(std::bit_cast<uint64_t>(m[0].floats[i].f), std::bit_cast<uint64_t>(want))
-          << fn << " at " << ts << ": " << m[0].floats[i].f << " vs " << want;
     }
-    EXPECT_EQ(i, m[0].floats.size());
-  }
 }
 
 }  // namespace
