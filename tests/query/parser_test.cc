@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -14,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "query/ast.h"
 #include "query/lexer.h"
+#include "re2/re2.h"
 
 namespace plumbline::query {
 namespace {
@@ -1174,15 +1174,15 @@ TEST(ParserTest, RoundTripsParseTestQueries) {
 
 std::vector<std::string> AcceptanceExpressions(const std::filesystem::path& dir) {
   std::vector<std::string> out;
-  const std::regex eval(
+  const RE2 eval(
       R"(^\s*eval(?:_fail|_ordered|_warn|_info)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$)");
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".test") continue;
     std::ifstream in(entry.path());
     std::string line;
-    std::smatch m;
+    std::string expr;
     while (std::getline(in, line)) {
-      if (std::regex_match(line, m, eval)) out.push_back(m[1].str());
+      if (RE2::FullMatch(line, eval, &expr)) out.push_back(expr);
     }
   }
   return out;
