@@ -148,8 +148,11 @@ class SeriesIteratorImpl final : public SeriesIterator {
   void SeekDay() {
     prefix_ = keys::ChunkSeriesPrefix(day_, ref_);
     const int64_t day_start = keys::DayStartMs(day_);
-    const int64_t window_start = WindowOf(mint_) * kChunkWindowMs;
-    it_->Seek(keys::ChunkKey(day_, ref_, std::max(day_start, window_start)));
+    // The chunk window of mint_ when it falls inside this day (computed only then: for an
+    // open range end like INT64_MIN it would overflow).
+    const int64_t from =
+        mint_ <= day_start ? day_start : std::max(day_start, WindowOf(mint_) * kChunkWindowMs);
+    it_->Seek(keys::ChunkKey(day_, ref_, from));
   }
 
   rocksdb::DB* db_;
