@@ -422,6 +422,42 @@ TEST_F(EngineTest, ConcurrentReadsSeeConsistentPrefixes) {
       static_cast<size_t>(kSamples));
 }
 
+// The query engine decodes one selection's series on several threads at once.
+TEST_F(EngineTest, SamplesOfOneSetReadFromSeveralThreadsAtOnce) {
+  auto engine = Open();
+  const int64_t t = kT0 + 2 * kDayMs;
+  AppendBatch batch;
+  for (int s = 0; s < 64; ++s) {
+    const Labels labels = L({{"__name__", "par"}, {"i", std::to_string(s)}});
+    for (int j = 0; j < 2000; ++j) batch.Add(labels, t + j * 10'000LL, s * 1e6 + j);
+  }
+  MustAppend(*engine, batch);
+  ASSERT_TRUE(engine->Maintain().ok());  // seal some chunks; the rest stays in the head
+  auto set = engine->Select({Eq("__name__", "par")}, t, t + 2000 * 10'000LL);
+  ASSERT_TRUE(set.ok()) << set.status();
+  const SeriesSet& series = **set;
+  ASSERT_EQ(series.series().size(), 64u);
+  std::vector<std::vector<Point>> got(64);
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&, r] {
+      for (size_t i = r; i < 64; i += 4) {
+        auto it = series.Samples(i);
+        while (it->Next()) got[i].push_back({it->t(), it->v()});
+        EXPECT_TRUE(it->status().ok());
+      }
+    });
+  }
+  for (std::thread& th : readers) th.join();
+  for (size_t i = 0; i < 64; ++i) {
+    const double base = std::stod(std::string(series.series()[i].labels.Get("i"))) * 1e6;
+    ASSERT_EQ(got[i].size(), 2000u) << i;
+    for (int j = 0; j < 2000; ++j) {
+      ASSERT_EQ(got[i][j], (Point{t + j * 10'000LL, base + j})) << i << " " << j;
+    }
+  }
+}
+
 TEST(EngineKeysTest, ExtremeTimesSelectEverythingInsteadOfWrapping) {
   TempDir dir;
   FakeClock clock(kT0 + kDayMs);
