@@ -314,6 +314,7 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
   std::vector<ResetIndex> resets(threads);
   std::vector<size_t> widest(threads, 0);
   const double deadline = ctx_->deadline;
+  SampleBudget budget(SamplesLeft());
   ParallelBlocks(num_series, 8, threads, [&](unsigned worker, size_t begin, size_t end) {
     if (MonotonicSeconds() > deadline) {
       throw EvalError(absl::StatusCode::kDeadlineExceeded,
@@ -329,6 +330,7 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
       }
       widest[worker] =
           std::max(widest[worker], SlideSeries(slide, *points, &resets[worker], &results[si]));
+      budget.Take(static_cast<int64_t>(results[si].size()));
     }
   });
 

@@ -25,6 +25,12 @@ void ThrowExecution(const std::string& message) {
   throw EvalError(absl::StatusCode::kFailedPrecondition, message);
 }
 
+void ThrowTooManySamples() {
+  throw EvalError(absl::StatusCode::kResourceExhausted,
+                  "query processing would load too many samples into memory in query "
+                  "execution");
+}
+
 LabelsPtr MakeLabels(Labels labels) { return std::make_shared<const Labels>(std::move(labels)); }
 
 const LabelsPtr& EmptyLabels() {
@@ -238,11 +244,7 @@ void Evaluator::CheckDeadline() const {
 
 void Evaluator::AddSamples(int64_t n) {
   ctx_->current_samples += n;
-  if (ctx_->current_samples > ctx_->options.max_samples) {
-    throw EvalError(absl::StatusCode::kResourceExhausted,
-                    "query processing would load too many samples into memory in query "
-                    "execution");
-  }
+  if (ctx_->current_samples > ctx_->options.max_samples) ThrowTooManySamples();
 }
 
 void Evaluator::Warn(std::string message) {
@@ -398,6 +400,7 @@ EMatrix Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_time
   const unsigned threads = WorkerThreads(num_series, NumSteps());
   std::vector<std::vector<FPoint>> buffers(threads);
   const double deadline = ctx_->deadline;
+  SampleBudget budget(SamplesLeft());
   const int64_t start = start_, end = end_, interval = interval_, offset = vs.offset_ms;
   ParallelBlocks(num_series, 8, threads, [&](unsigned worker, size_t begin, size_t stop) {
     if (MonotonicSeconds() > deadline) {
@@ -417,6 +420,7 @@ EMatrix Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_time
         if (p.t <= ref - lookback || IsStaleNaN(p.f)) continue;
         floats.push_back({ts, sample_timestamps ? static_cast<double>(p.t) / 1000.0 : p.f});
       }
+      budget.Take(static_cast<int64_t>(floats.size()));
     }
   });
   int64_t n = 0;

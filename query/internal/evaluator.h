@@ -12,6 +12,7 @@
 // points (promql.cc); nothing else throws. Thread-compatible: one Evaluator per query.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,6 +78,24 @@ class EvalError : public std::runtime_error {
 };
 // An execution error ("vector cannot contain metrics with the same labelset").
 [[noreturn]] void ThrowExecution(const std::string& message);
+// Prometheus' "query processing would load too many samples into memory ..." error.
+[[noreturn]] void ThrowTooManySamples();
+
+// The points worker threads may still produce before the query is over its sample limit;
+// shared by the workers of one selection, so a huge selection fails early instead of being
+// materialised first. Thread-safe.
+class SampleBudget {
+ public:
+  explicit SampleBudget(int64_t remaining) : remaining_(remaining) {}
+  // Counts `n` more points; throws once the total exceeds the budget.
+  void Take(int64_t n) {
+    if (used_.fetch_add(n, std::memory_order_relaxed) + n > remaining_) ThrowTooManySamples();
+  }
+
+ private:
+  const int64_t remaining_;
+  std::atomic<int64_t> used_{0};
+};
 
 // Per-query state shared by an evaluator and the evaluators of its subqueries.
 struct QueryContext {
@@ -128,6 +147,8 @@ class Evaluator {
   void CheckDeadline() const;
   // Accounts `n` more samples held; throws when over the limit.
   void AddSamples(int64_t n);
+  // The samples this query may still hold.
+  int64_t SamplesLeft() const { return ctx_->options.max_samples - ctx_->current_samples; }
   void Warn(std::string message);
 
  private:

@@ -180,6 +180,23 @@ TEST_F(PromqlTest, TooManySamplesAndTimeoutHaveTheirOwnCodes) {
   EXPECT_EQ(InstantVector("g", base + kHour).size(), 1u);
 }
 
+TEST_F(PromqlTest, AWideSelectionOverTheSampleLimitFailsWhileBeingDecoded) {
+  const int64_t base = 9 * storage::kDayMs;
+  for (int i = 0; i < 64; ++i) {
+    Load(L({{"__name__", "w"}, {"i", std::to_string(i)}}), base, base + kHour, 10'000,
+         [](int64_t) { return 1.0; });
+  }
+  QueryOptions small;
+  small.max_samples = 2000;  // 64 series x 61 steps = 3904 points each way
+  for (const char* q : {"w", "rate(w[5m])"}) {
+    auto r = promql_->Range(q, base, base + kHour, kMinute, small);
+    ASSERT_FALSE(r.ok()) << q;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << q;
+  }
+  // Within the limit both answer.
+  EXPECT_EQ(RangeMatrix("w", base, base + kHour, kMinute).size(), 64u);
+}
+
 TEST_F(PromqlTest, RangeQueryOfARangeVectorIsRefused) {
   auto r = promql_->Range("g[5m]", 0, kHour, kMinute);
   ASSERT_FALSE(r.ok());
