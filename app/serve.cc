@@ -92,6 +92,10 @@ int RunServe(const ServeConfig& config) {
 
   web::HttpServerOptions http_options;
   http_options.listen = config.http_listen.ToString();
+  // Queries run on these threads: 20 evaluating and 40 waiting at most (the PromQL engine's
+  // gate), which leaves threads for health checks, /metrics and the UI. Idle threads cost
+  // nothing but their stacks.
+  http_options.threads = 64;
   absl::StatusOr<std::unique_ptr<web::HttpServer>> http =
       web::HttpServer::Start(http_options, &router, registry.get());
   if (!http.ok()) {

@@ -66,6 +66,8 @@ ApiErrorType ApiErrorTypeForStatus(const absl::Status& status) {
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kDataLoss:
       return ApiErrorType::kInternal;
+    case absl::StatusCode::kUnavailable:
+      return ApiErrorType::kUnavailable;
     default:
       return ApiErrorType::kExecution;
   }

@@ -611,6 +611,8 @@ absl::StatusOr<QueryResult> PromqlEngine::Range(std::string_view query, int64_t 
 absl::StatusOr<QueryResult> PromqlEngine::InstantExpr(const Expr& expr, int64_t time_ms,
                                                       const QueryOptions& options) const {
   QueryContext ctx = NewContext(storage_, options, time_ms, time_ms);
+  QueryTurn turn(gate_.get(), ctx.deadline);
+  if (!turn.status().ok()) return turn.status();
   QueryResult result;
   try {
     internal::MarkStepInvariant(expr, &ctx);
@@ -663,6 +665,8 @@ absl::StatusOr<QueryResult> PromqlEngine::RangeExpr(const Expr& expr, int64_t st
   if (step_ms <= 0) return absl::InvalidArgumentError("step must be positive");
   if (end_ms < start_ms) return absl::InvalidArgumentError("end must not be before start");
   QueryContext ctx = NewContext(storage_, options, start_ms, end_ms);
+  QueryTurn turn(gate_.get(), ctx.deadline);
+  if (!turn.status().ok()) return turn.status();
   QueryResult result;
   try {
     internal::MarkStepInvariant(expr, &ctx);

@@ -9,7 +9,9 @@
 //
 // Errors, and the API error type each maps to (ApiErrorTypeForStatus in api_error.h):
 //   InvalidArgument    parse errors ("1:6: parse error: ..."), bad parameters  -> bad_data
-//   DeadlineExceeded   "query timed out in expression evaluation"              -> timeout
+//   DeadlineExceeded   "query timed out in expression evaluation" (or "... in query queue")
+//                                                                             -> timeout
+//   Unavailable        too many queries running and waiting                   -> unavailable
 //   Cancelled          the caller cancelled                                   -> canceled
 //   Internal/DataLoss  storage failures                                       -> internal
 //   anything else      evaluation errors, e.g. FailedPrecondition("vector cannot contain
@@ -22,12 +24,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "query/ast.h"
+#include "query/query_gate.h"
 #include "query/value.h"
 
 namespace plumbline::storage {
@@ -52,10 +56,20 @@ struct QueryResult {
   std::vector<std::string> warnings;
 };
 
+struct EngineOptions {
+  // Queries evaluating at once, and queries that may wait for a turn (beyond that a query is
+  // refused with Unavailable); Prometheus' --query.max-concurrency is 20.
+  int max_concurrent_queries = 20;
+  int max_queued_queries = 40;
+};
+
 class PromqlEngine {
  public:
   // `storage` must outlive the engine.
-  explicit PromqlEngine(storage::Engine* storage) : storage_(storage) {}
+  explicit PromqlEngine(storage::Engine* storage, EngineOptions options = {})
+      : storage_(storage),
+        gate_(std::make_unique<QueryGate>(options.max_concurrent_queries,
+                                          options.max_queued_queries)) {}
 
   // Evaluates `query` at `time_ms`.
   absl::StatusOr<QueryResult> Instant(std::string_view query, int64_t time_ms,
@@ -75,6 +89,7 @@ class PromqlEngine {
 
  private:
   storage::Engine* storage_;
+  std::unique_ptr<QueryGate> gate_;
 };
 
 }  // namespace plumbline::query
