@@ -59,6 +59,11 @@ class SeriesIteratorImpl final : public SeriesIterator {
           in_chunk_ = false;
           continue;
         }
+        // A batch wholly inside [mint, maxt] (most of them) is kept as it is.
+        if (ts[n] >= mint_ && ts[n + got - 1] <= maxt_) {
+          n += got;
+          continue;
+        }
         // Keep only [mint, maxt]; chunks are sorted, so a sample past maxt ends everything.
         size_t keep = 0;
         bool past_end = false;
