@@ -14,6 +14,7 @@
 #include "common/duration.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "query/lexer.h"
 #include "query/value.h"
 #include "re2/re2.h"
 
@@ -149,24 +150,6 @@ absl::StatusOr<std::string> ReadQuoted(std::string_view text, size_t* pos) {
   PL_ASSIGN_OR_RETURN(std::string value, GoUnquote(text.substr(*pos, i + 1 - *pos)));
   *pos = i + 1;
   return value;
-}
-
-void AppendUtf8(uint32_t rune, std::string* out) {
-  if (rune < 0x80) {
-    out->push_back(static_cast<char>(rune));
-  } else if (rune < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (rune >> 6)));
-    out->push_back(static_cast<char>(0x80 | (rune & 0x3F)));
-  } else if (rune < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (rune >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((rune >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (rune & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (rune >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((rune >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((rune >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (rune & 0x3F)));
-  }
 }
 
 // A number token of a series description, as Prometheus' lexer scans it there: decimal
@@ -701,108 +684,23 @@ absl::StatusOr<std::string> GoUnquote(std::string_view quoted) {
   if (quoted.size() < 2 || quoted.front() != quoted.back()) {
     return Invalid("invalid syntax: not a quoted string");
   }
-  const char quote = quoted.front();
-  std::string_view body = quoted.substr(1, quoted.size() - 2);
-  if (quote == '`') {
-    if (body.find('`') != std::string_view::npos) return Invalid("invalid syntax");
-    std::string out;
-    for (char c : body) {
-      if (c != '\r') out.push_back(c);
-    }
-    return out;
+  // PromQL's lexer checks the escapes exactly as Go does; the quoted text must be one string
+  // token and nothing else.
+  query::Lexer lexer(quoted);
+  query::Token token = lexer.Next();
+  if (token.type != query::TokenType::kString || token.val.size() != quoted.size() ||
+      lexer.Next().type != query::TokenType::kEOF) {
+    return Invalid(token.type == query::TokenType::kError ? "invalid syntax: " + token.val
+                                                          : "invalid syntax");
   }
-  if (quote != '"' && quote != '\'') return Invalid("invalid syntax: not a quoted string");
-  std::string out;
-  size_t runes = 0;
-  for (size_t k = 0; k < body.size();) {
-    const char c = body[k];
-    if (c == quote || c == '\n') return Invalid("invalid syntax");
-    ++runes;
-    if (c != '\\') {
-      // Count UTF-8 continuation bytes as part of one rune.
-      out.push_back(c);
-      ++k;
-      while (k < body.size() && (static_cast<unsigned char>(body[k]) & 0xC0) == 0x80) {
-        out.push_back(body[k]);
-        ++k;
-      }
-      continue;
-    }
-    if (k + 1 >= body.size()) return Invalid("invalid syntax: trailing backslash");
-    const char e = body[k + 1];
-    k += 2;
-    switch (e) {
-      case 'a':
-        out.push_back('\a');
-        break;
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'v':
-        out.push_back('\v');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '\'':
-      case '"':
-        if (e != quote) return Invalid("invalid syntax: unknown escape");
-        out.push_back(e);
-        break;
-      case 'x': {
-        if (k + 2 > body.size()) return Invalid("invalid syntax: short \\x escape");
-        const int hi = HexDigit(body[k]), lo = HexDigit(body[k + 1]);
-        if (hi < 0 || lo < 0) return Invalid("invalid syntax: bad \\x escape");
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        k += 2;
-        break;
-      }
-      case 'u':
-      case 'U': {
-        const size_t n = e == 'u' ? 4 : 8;
-        if (k + n > body.size()) return Invalid("invalid syntax: short unicode escape");
-        uint32_t rune = 0;
-        for (size_t d = 0; d < n; ++d) {
-          const int h = HexDigit(body[k + d]);
-          if (h < 0) return Invalid("invalid syntax: bad unicode escape");
-          rune = rune * 16 + static_cast<uint32_t>(h);
-        }
-        if (rune > 0x10FFFF || (rune >= 0xD800 && rune < 0xE000)) {
-          return Invalid("invalid syntax: bad unicode escape");
-        }
-        AppendUtf8(rune, &out);
-        k += n;
-        break;
-      }
-      default: {
-        if (e < '0' || e > '7') return Invalid("invalid syntax: unknown escape");
-        if (k + 2 > body.size()) return Invalid("invalid syntax: short octal escape");
-        int v = e - '0';
-        for (size_t d = 0; d < 2; ++d) {
-          const char o = body[k + d];
-          if (o < '0' || o > '7') return Invalid("invalid syntax: bad octal escape");
-          v = v * 8 + (o - '0');
-        }
-        if (v > 255) return Invalid("invalid syntax: bad octal escape");
-        out.push_back(static_cast<char>(v));
-        k += 2;
-        break;
-      }
-    }
+  std::string out = query::UnquoteString(token.val);
+  if (quoted.front() == '`') std::erase(out, '\r');  // Go drops CR from raw strings
+  if (quoted.front() == '\'') {
+    // A Go rune literal: exactly one character.
+    size_t runes = 0;
+    for (unsigned char c : out) runes += (c & 0xC0) != 0x80 ? 1 : 0;
+    if (runes != 1) return Invalid("invalid syntax: not one character");
   }
-  if (quote == '\'' && runes != 1) return Invalid("invalid syntax: not one character");
   return out;
 }
 
