@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "query/ast.h"
 #include "re2/re2.h"
 #include "tests/query/promqltest/script.h"
 
@@ -76,30 +77,6 @@ std::vector<Token> Tokenize(std::string_view expr) {
   return tokens;
 }
 
-bool IsExperimentalFunction(std::string_view name) {
-  static const std::set<std::string_view> kNames = {
-      "double_exponential_smoothing",
-      "end",
-      "first_over_time",
-      "histogram_quantiles",
-      "info",
-      "integral",
-      "mad_over_time",
-      "max_of",
-      "min_of",
-      "range",
-      "sort_by_label",
-      "sort_by_label_desc",
-      "start",
-      "step",
-      "ts_of_first_over_time",
-      "ts_of_last_over_time",
-      "ts_of_max_over_time",
-      "ts_of_min_over_time",
-  };
-  return kNames.count(name) > 0;
-}
-
 }  // namespace
 
 std::string ExperimentalFeature(std::string_view expr) {
@@ -108,11 +85,12 @@ std::string ExperimentalFeature(std::string_view expr) {
     const Token& t = tokens[i];
     if (t.type != Token::Type::kIdentifier) continue;
     // `@ start()` / `@ end()` are the stable @ modifier, not the functions.
-    if (t.call && t.previous != '@' && IsExperimentalFunction(t.text)) {
-      return StrCat("function \"", t.text, "\"");
-    }
     if (t.call && (t.text == "limitk" || t.text == "limit_ratio")) {
       return StrCat("aggregation \"", t.text, "\"");
+    }
+    // The parser's own list of the experimental functions it refuses.
+    if (t.call && t.previous != '@' && query::IsExperimentalFunction(t.text)) {
+      return StrCat("function \"", t.text, "\"");
     }
     if (t.call && (t.text == "fill" || t.text == "fill_left" || t.text == "fill_right")) {
       return "fill modifier";
