@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <set>
 #include <string>
@@ -645,7 +646,7 @@ ApiResponse PrometheusApi::Series(const ApiParams& params) const {
   return ApiResponse{200, std::move(body)};
 }
 
-ApiResponse PrometheusApi::LabelNames(const ApiParams& params) const {
+ApiResponse PrometheusApi::LabelList(const ApiParams& params, const LabelLookup& lookup) const {
   absl::StatusOr<int64_t> limit = ParseLimit(FormValue(params, "limit"));
   if (!limit.ok()) return InvalidParam("limit", Message(limit.status()));
   absl::StatusOr<int64_t> start = TimeParam(params, "start", kApiMinTimeMs);
@@ -659,18 +660,23 @@ ApiResponse PrometheusApi::LabelNames(const ApiParams& params) const {
   const int64_t mint = ClampToStorage(*start), maxt = ClampToStorage(*end);
   if (sets->size() <= 1) {
     const std::vector<storage::LabelMatcher> none;
-    absl::StatusOr<std::vector<std::string>> names =
-        storage_->LabelNames(sets->empty() ? none : sets->front(), mint, maxt);
-    if (!names.ok()) return StatusError(names.status());
-    return StringList(*std::move(names), *limit);
+    absl::StatusOr<std::vector<std::string>> list =
+        lookup(sets->empty() ? none : sets->front(), mint, maxt);
+    if (!list.ok()) return StatusError(list.status());
+    return StringList(*std::move(list), *limit);
   }
-  std::set<std::string> names;
+  std::set<std::string> merged;
   for (const std::vector<storage::LabelMatcher>& set : *sets) {
-    absl::StatusOr<std::vector<std::string>> some = storage_->LabelNames(set, mint, maxt);
+    absl::StatusOr<std::vector<std::string>> some = lookup(set, mint, maxt);
     if (!some.ok()) return StatusError(some.status());
-    names.insert(std::make_move_iterator(some->begin()), std::make_move_iterator(some->end()));
+    merged.insert(std::make_move_iterator(some->begin()), std::make_move_iterator(some->end()));
   }
-  return StringList(std::vector<std::string>(names.begin(), names.end()), *limit);
+  return StringList(std::vector<std::string>(merged.begin(), merged.end()), *limit);
+}
+
+ApiResponse PrometheusApi::LabelNames(const ApiParams& params) const {
+  return LabelList(params, [this](absl::Span<const storage::LabelMatcher> m, int64_t mint,
+                                  int64_t maxt) { return storage_->LabelNames(m, mint, maxt); });
 }
 
 ApiResponse PrometheusApi::LabelValues(std::string_view name, const ApiParams& params) const {
@@ -678,31 +684,10 @@ ApiResponse PrometheusApi::LabelValues(std::string_view name, const ApiParams& p
   if (name.empty() || !storage::IsValidUtf8(name)) {
     return Error(ApiErrorType::kBadData, StrCat("invalid label name: ", GoQuote(name)));
   }
-  absl::StatusOr<int64_t> limit = ParseLimit(FormValue(params, "limit"));
-  if (!limit.ok()) return InvalidParam("limit", Message(limit.status()));
-  absl::StatusOr<int64_t> start = TimeParam(params, "start", kApiMinTimeMs);
-  if (!start.ok()) return InvalidParam("start", Message(start.status()));
-  absl::StatusOr<int64_t> end = TimeParam(params, "end", kApiMaxTimeMs);
-  if (!end.ok()) return InvalidParam("end", Message(end.status()));
-  absl::StatusOr<std::vector<std::vector<storage::LabelMatcher>>> sets =
-      ParseMatchers(FormValues(params, "match[]"));
-  if (!sets.ok()) return Error(ApiErrorType::kBadData, Message(sets.status()));
-
-  const int64_t mint = ClampToStorage(*start), maxt = ClampToStorage(*end);
-  if (sets->size() <= 1) {
-    const std::vector<storage::LabelMatcher> none;
-    absl::StatusOr<std::vector<std::string>> values =
-        storage_->LabelValues(name, sets->empty() ? none : sets->front(), mint, maxt);
-    if (!values.ok()) return StatusError(values.status());
-    return StringList(*std::move(values), *limit);
-  }
-  std::set<std::string> values;
-  for (const std::vector<storage::LabelMatcher>& set : *sets) {
-    absl::StatusOr<std::vector<std::string>> some = storage_->LabelValues(name, set, mint, maxt);
-    if (!some.ok()) return StatusError(some.status());
-    values.insert(std::make_move_iterator(some->begin()), std::make_move_iterator(some->end()));
-  }
-  return StringList(std::vector<std::string>(values.begin(), values.end()), *limit);
+  return LabelList(
+      params, [this, name](absl::Span<const storage::LabelMatcher> m, int64_t mint, int64_t maxt) {
+        return storage_->LabelValues(name, m, mint, maxt);
+      });
 }
 
 ApiResponse PrometheusApi::Metadata(const ApiParams& params) const {

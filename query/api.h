@@ -20,14 +20,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/clock.h"
 #include "query/promql.h"
+#include "storage/matcher.h"
 
 namespace plumbline::storage {
 class Engine;
@@ -92,6 +95,11 @@ class PrometheusApi {
 
  private:
   int64_t NowMs() const;
+  // Label names, or the values of one label, of the series matching a matcher set.
+  using LabelLookup = std::function<absl::StatusOr<std::vector<std::string>>(
+      absl::Span<const storage::LabelMatcher>, int64_t mint, int64_t maxt)>;
+  // LabelNames/LabelValues: the parameters, then `lookup` per match[] set, merged.
+  ApiResponse LabelList(const ApiParams& params, const LabelLookup& lookup) const;
 
   storage::Engine* storage_;
   const PromqlEngine* promql_;
