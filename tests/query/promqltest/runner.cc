@@ -415,6 +415,28 @@ class ScriptRunner {
     return answer;
   }
 
+  // True when an error (or the lack of an expected one) decides the eval; *outcome is then
+  // its result. False: the value is to be compared.
+  bool Settled(const EvalCmd& cmd, const absl::StatusOr<query::QueryResult>& res,
+               std::optional<Mismatch>* outcome) {
+    if (!res.ok()) {
+      const std::string error = ErrorText(res.status());
+      *outcome = cmd.IsFail() ? CheckExpectedFailure(cmd, error)
+                              : Mismatch{StrCat("unexpected error: ", Kind(error)),
+                                         StrCat("error evaluating query: ", error),
+                                         {}};
+      return true;
+    }
+    if (cmd.IsFail()) {
+      *outcome = Mismatch{"expected an error, got none",
+                          StrCat("expected error evaluating query but got none; result ",
+                                 DescribeValue(res->value)),
+                          {}};
+      return true;
+    }
+    return false;
+  }
+
   std::optional<Mismatch> RunRange(const EvalCmd& cmd) {
     ++result_.range_queries;
     Answer answer = Guard([&] {
@@ -423,18 +445,7 @@ class ScriptRunner {
     });
     if (answer.thrown) return answer.thrown;
     const auto& res = answer.result;
-    if (!res.ok()) {
-      const std::string error = ErrorText(res.status());
-      if (cmd.IsFail()) return CheckExpectedFailure(cmd, error);
-      return Mismatch{
-          StrCat("unexpected error: ", Kind(error)), StrCat("error evaluating query: ", error), {}};
-    }
-    if (cmd.IsFail()) {
-      return Mismatch{"expected an error, got none",
-                      StrCat("expected error evaluating query but got none; result ",
-                             DescribeValue(res->value)),
-                      {}};
-    }
+    if (std::optional<Mismatch> outcome; Settled(cmd, res, &outcome)) return outcome;
     return CompareResult(cmd, res->value);
   }
 
@@ -444,18 +455,7 @@ class ScriptRunner {
         Guard([&] { return engine_->Instant(q.expr, q.time_ms, options_.query_options); });
     if (answer.thrown) return answer.thrown;
     const auto& res = answer.result;
-    if (!res.ok()) {
-      const std::string error = ErrorText(res.status());
-      if (cmd.IsFail()) return CheckExpectedFailure(cmd, error);
-      return Mismatch{
-          StrCat("unexpected error: ", Kind(error)), StrCat("error evaluating query: ", error), {}};
-    }
-    if (cmd.IsFail()) {
-      return Mismatch{"expected an error, got none",
-                      StrCat("expected error evaluating query but got none; result ",
-                             DescribeValue(res->value)),
-                      {}};
-    }
+    if (std::optional<Mismatch> outcome; Settled(cmd, res, &outcome)) return outcome;
     if (auto m = CompareResult(cmd, res->value)) return m;
     if (cmd.exclude_from_range_query) return std::nullopt;
     static const RE2 kQueryContextFuncs(R"((start|end|range|step)\(\))");
