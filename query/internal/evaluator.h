@@ -152,10 +152,6 @@ class Evaluator {
   void Warn(std::string message);
 
  private:
-  friend class BinaryEval;
-  friend class AggregateEval;
-  friend class FunctionEval;
-
   EValue EvalNode(const Expr& expr);
   EValue EvalStepInvariant(const Expr& expr);
   EMatrix EvalVectorSelector(const VectorSelector& vs, bool sample_timestamps);
