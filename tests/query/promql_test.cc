@@ -197,6 +197,29 @@ TEST_F(PromqlTest, AWideSelectionOverTheSampleLimitFailsWhileBeingDecoded) {
   EXPECT_EQ(RangeMatrix("w", base, base + kHour, kMinute).size(), 64u);
 }
 
+TEST_F(PromqlTest, WideSelectionsSplitAcrossThreadsGiveEverySeriesItsOwnAnswer) {
+  // 64 series x 361 steps is enough work for the selection to be split across the cores
+  // (query/internal/parallel.h); each series must still get exactly its own values, in order.
+  const int64_t base = 9 * storage::kDayMs;
+  for (int i = 0; i < 64; ++i) {
+    Load(L({{"__name__", "c_total"}, {"i", std::to_string(100 + i)}}), base, base + 6 * kHour,
+         15'000, [&](int64_t t) { return (t - base) / 1000.0 * (i + 1); });
+  }
+  const int64_t start = base + 10 * kMinute, end = base + 6 * kHour;
+  for (const std::string q : {"rate(c_total[5m])", "c_total"}) {
+    Matrix m = RangeMatrix(q, start, end, kMinute);
+    ASSERT_EQ(m.size(), 64u) << q;
+    for (int i = 0; i < 64; ++i) {
+      ASSERT_EQ(m[i].metric.Get("i"), std::to_string(100 + i)) << q;
+      ASSERT_EQ(m[i].floats.size(), 351u) << q;
+      for (const FPoint& p : m[i].floats) {
+        const double want = q == "c_total" ? (p.t - base) / 1000.0 * (i + 1) : i + 1.0;
+        ASSERT_NEAR(p.f, want, 1e-9 * want) << q << " series " << i << " at " << p.t;
+      }
+    }
+  }
+}
+
 TEST_F(PromqlTest, RangeQueryOfARangeVectorIsRefused) {
   auto r = promql_->Range("g[5m]", 0, kHour, kMinute);
   ASSERT_FALSE(r.ok());
