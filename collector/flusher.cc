@@ -25,6 +25,9 @@ constexpr double kTimerScale = 0.001;
 // An entry whose key maps to nothing (dropped by a rule, invalid, type conflict).
 constexpr uint64_t kUnmapped = ~uint64_t{0};
 
+// Samples per storage append within one flush (see Emit).
+constexpr size_t kAppendBatchSamples = 8192;
+
 uint64_t PackCache(uint32_t slot, uint32_t generation) {
   return (static_cast<uint64_t>(slot) << 32 | generation) + 1;
 }
@@ -388,6 +391,40 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
   storage::AppendBatch batch;
   // For each Add by labels, where its ref goes once storage assigned it.
   std::vector<std::pair<Series*, size_t>> unresolved;
+  // Appends what the batch holds and clears it. A flush goes to storage in batches of about
+  // kAppendBatchSamples, whole series each: the first flush of 200 k new series would
+  // otherwise build every label set, posting and log record at once (~100 MB of peak RSS).
+  // After a failed append the rest of the flush is dropped; the next flush retries.
+  bool failed = false;
+  auto commit = [&] {
+    if (batch.empty()) return;
+    if (!failed) {
+      absl::StatusOr<storage::AppendResult> result = engine_->Append(batch);
+      if (!result.ok()) {
+        failed = true;
+        stats->store_failed = true;
+        metrics_->store_failures->Increment();
+        PL_LOG(Warn) << "flush of " << batch.size()
+                     << " samples failed: " << result.status().message();
+      } else {
+        for (size_t i = 0; i < unresolved.size() && i < result->refs.size(); ++i) {
+          unresolved[i].first->refs[unresolved[i].second] = result->refs[i];
+        }
+        if (result->unknown_ref > 0) {
+          // Series removed by retention meanwhile: resolve everything by labels next time.
+          for (auto& s : slots_) {
+            if (s) std::fill(s->refs.begin(), s->refs.end(), 0);
+          }
+        }
+        stats->samples_written += result->appended;
+        stats->samples_refused += result->refused();
+        metrics_->samples_written->Increment(static_cast<double>(result->appended));
+        metrics_->samples_refused->Increment(static_cast<double>(result->refused()));
+      }
+    }
+    batch.Clear();
+    unresolved.clear();
+  };
   // The series' labels, decoded from its key when a sample must go by labels (the first
   // flush of a series, and after storage forgot it).
   storage::Labels base;
@@ -485,28 +522,9 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
       }
     }
     s->touched = false;
+    if (batch.size() >= kAppendBatchSamples) commit();
   }
-  if (batch.empty()) return;
-  absl::StatusOr<storage::AppendResult> result = engine_->Append(batch);
-  if (!result.ok()) {
-    stats->store_failed = true;
-    metrics_->store_failures->Increment();
-    PL_LOG(Warn) << "flush of " << batch.size() << " samples failed: " << result.status().message();
-    return;
-  }
-  for (size_t i = 0; i < unresolved.size() && i < result->refs.size(); ++i) {
-    unresolved[i].first->refs[unresolved[i].second] = result->refs[i];
-  }
-  if (result->unknown_ref > 0) {
-    // Series removed by retention meanwhile: resolve everything by labels next time.
-    for (auto& s : slots_) {
-      if (s) std::fill(s->refs.begin(), s->refs.end(), 0);
-    }
-  }
-  stats->samples_written = result->appended;
-  stats->samples_refused = result->refused();
-  metrics_->samples_written->Increment(static_cast<double>(result->appended));
-  metrics_->samples_refused->Increment(static_cast<double>(result->refused()));
+  commit();
 }
 
 FlushStats Flusher::Flush(int64_t t_ms, bool receivers_stopped) {

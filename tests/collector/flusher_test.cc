@@ -217,5 +217,41 @@ TEST_F(FlusherTest, SameNameWithAnotherTypeIsRefusedAndCounted) {
   EXPECT_EQ(Read({{"__name__", "dual"}}).size(), 1u);
 }
 
+// A flush goes to storage in several appends once it holds more than one batch of samples;
+// every series is written once per flush, keeps its ref, and timers are never split.
+TEST_F(FlusherTest, AFlushLargerThanOneAppendWritesEverySeriesOnce) {
+  constexpr int kKeys = 20'000;
+  constexpr int kTimers = 20;
+  auto send = [&] {
+    for (int i = 0; i < kKeys; ++i) {
+      shard_.HandleLine("k" + std::to_string(i) + ":" + std::to_string(i + 1) + "|c");
+      if (i % (kKeys / kTimers) == 0) shard_.HandleLine("t" + std::to_string(i) + ":5|ms");
+    }
+  };
+  send();
+  const FlushStats first = FlushAt(1);
+  const uint64_t series = engine_->Stats().next_series_ref - 1;
+  send();
+  const FlushStats second = FlushAt(2);
+  EXPECT_FALSE(first.store_failed);
+  EXPECT_EQ(first.series_written, kKeys + kTimers);
+  EXPECT_EQ(first.samples_refused, 0u);
+  EXPECT_EQ(first.samples_written, series);  // one sample per output series
+  EXPECT_GT(series, static_cast<uint64_t>(kKeys + 2 * kTimers));
+  EXPECT_EQ(second.samples_written, series);
+  EXPECT_EQ(engine_->Stats().next_series_ref - 1, series);  // no series created twice
+  for (int i : {0, 8191, 8192, 8193, 16383, 16384, kKeys - 1}) {
+    const double v = i + 1;
+    EXPECT_THAT(Read({{"__name__", "k" + std::to_string(i)}}),
+                ElementsAre(Point{kT0 + kStep, v}, Point{kT0 + 2 * kStep, 2 * v}))
+        << "k" << i;
+  }
+  for (int i = 0; i < kKeys; i += kKeys / kTimers) {
+    EXPECT_THAT(Read({{"__name__", "t" + std::to_string(i) + "_count"}}),
+                ElementsAre(Point{kT0 + kStep, 1}, Point{kT0 + 2 * kStep, 2}))
+        << "t" << i;
+  }
+}
+
 }  // namespace
 }  // namespace plumbline::collector
