@@ -118,8 +118,9 @@ absl::StatusOr<storage::Event> ParseEventJson(std::string_view body, int64_t now
   Json j;
   try {
     j = Json::parse(body.begin(), body.end());
-  } catch (const Json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
+  } catch (const Json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag;
+    // also out_of_range.406 for a number too large for a double ("1e999").
     std::string what = e.what();
     const size_t tag_end = what.find("] ");
     if (tag_end != std::string::npos) what = what.substr(tag_end + 2);

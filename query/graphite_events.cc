@@ -20,6 +20,8 @@ constexpr int64_t kSecondMs = 1000;
 constexpr int64_t kDayMs = 86'400'000;
 // Times Graphite accepts here: years 1970 .. 2200, as the events store does.
 constexpr int64_t kMaxTimeMs = 7'258'118'400'000;
+// Longest relative offset: more than the store's whole range.
+constexpr int64_t kMaxOffsetMs = 400 * 365 * kDayMs;
 
 absl::Status TimeError(std::string_view text) {
   return absl::InvalidArgumentError(
@@ -61,6 +63,7 @@ bool ParseOffset(std::string_view s, int64_t* out_ms) {
                                                            {"year", 365 * kDayMs}};
   for (const auto& [name, ms] : kUnits) {
     if (unit == name) {
+      if (n > kMaxOffsetMs / ms) return false;  // more than the store's years: no overflow
       *out_ms = n * ms;
       return true;
     }
@@ -72,7 +75,7 @@ bool ParseOffset(std::string_view s, int64_t* out_ms) {
 bool ParseDate(std::string_view ymd, int64_t minutes, int64_t* out_ms) {
   int64_t y = 0, m = 0, d = 0;
   if (ymd.size() != 8 || !ParseInt(ymd.substr(0, 4), &y) || !ParseInt(ymd.substr(4, 2), &m) ||
-      !ParseInt(ymd.substr(6, 2), &d)) {
+      !ParseInt(ymd.substr(6, 2), &d) || y < 1970 || y >= 2200) {
     return false;
   }
   const absl::CivilDay day(y, static_cast<int>(m), static_cast<int>(d));

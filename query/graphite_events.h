@@ -27,8 +27,8 @@ namespace plumbline::query {
 
 // Graphite's time forms (graphite-web render/attime.py): "now", relative offsets "-6h",
 // "-30min", "-2d", "now-1w", "+1h" (units s, sec, min, h, d, w, mon = 30 d, y = 365 d, with
-// optional plural), unix seconds "1764130000", "HH:MM_YYYYMMDD" and "YYYYMMDD" (UTC).
-// InvalidArgument says what was expected.
+// optional plural; at most 400 years), unix seconds "1764130000", "HH:MM_YYYYMMDD" and "YYYYMMDD"
+// (UTC). InvalidArgument says what was expected.
 absl::StatusOr<int64_t> ParseGraphiteTimeMs(std::string_view text, int64_t now_ms);
 
 // Tags of a get_data request: every `tags` parameter, each split on spaces and commas.

@@ -74,6 +74,7 @@ TEST(EventJson, ErrorsNameTheField) {
       {R"({"type":"deploy","what":"x","time":-5})", "time: out of range"},
       {R"({"type":"deploy","what":"x","time":99999999999})", "time: out of range"},
       {R"({"type":"deploy","what":"x","time":1e300})", "time: out of range"},
+      {R"({"type":"deploy","what":"x","time":4444E4443})", "body: not valid JSON: number overflow"},
       {R"({"type":"deploy","what":"x","time":100,"end":50})", "end: must be at or after time"},
       {R"js({"type":"deploy","what":"x","url":"javascript:alert(1)"})js",
        "url: expected an http:// or https:// URL"},
@@ -114,8 +115,9 @@ TEST(GraphiteTime, EveryForm) {
   EXPECT_EQ(*ParseGraphiteTimeMs("1764130000", kNow), 1'764'130'000'000);
   EXPECT_EQ(*ParseGraphiteTimeMs("20261126", kNow), kNow);
   EXPECT_EQ(*ParseGraphiteTimeMs("13:45_20261126", kNow), kNow + 13 * h + 45 * 60'000);
-  for (const char* bad : {"", "soon", "nowish", "-6", "-6q", "20261331", "25:00_20261126",
-                          "-99999999999h", "99999999999999"}) {
+  for (const char* bad :
+       {"", "soon", "nowish", "-6", "-6q", "20261331", "25:00_20261126", "-99999999999h",
+        "99999999999999", "-999999999y", "now+401y", "31361216"}) {
     absl::StatusOr<int64_t> t = ParseGraphiteTimeMs(bad, kNow);
     EXPECT_FALSE(t.ok()) << bad;
     if (!t.ok()) {
