@@ -1,9 +1,12 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/duration.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -126,6 +129,36 @@ std::vector<Setting> MakeSettings() {
        [](std::string_view v, ServeConfig* c) {
          return ApplyDuration(v, 0, "0s", &c->set_expiry_ms);
        }},
+      {"auth-file",
+       "YAML file of write tokens (SHA-256 hashes with roles); without it, only loopback "
+       "clients may write",
+       "",
+       [](std::string_view v, ServeConfig* c) {
+         c->auth_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"events-retention", "How long deploy-log events are kept (at least 1d)", "400d",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, kDayMs, "1d", &c->events_retention_ms);
+       }},
+      {"event-types",
+       "Event types accepted besides deploy, flag, config, incident, note (comma-separated)", "",
+       [](std::string_view v, ServeConfig* c) {
+         c->extra_event_types.clear();
+         for (absl::string_view part : absl::StrSplit(ToAbsl(v), ',', absl::SkipWhitespace())) {
+           std::string type(absl::StripAsciiWhitespace(part));
+           if (type.empty() || type.size() > 32 ||
+               !std::all_of(type.begin(), type.end(), [](char ch) {
+                 return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                        ch == '-';
+               })) {
+             return absl::InvalidArgumentError(
+                 StrCat("expected types of 1 to 32 of [a-z0-9_-], got \"", type, "\""));
+           }
+           c->extra_event_types.push_back(std::move(type));
+         }
+         return absl::OkStatus();
+       }},
   };
 }
 
@@ -176,11 +209,18 @@ absl::Status LoadConfigText(std::string_view text, std::string_view source_name,
   for (const auto& entry : root) {
     const int line = entry.first.Mark().line + 1;
     const std::string key = entry.first.Scalar();
+    if (key == "notifiers") {  // the one structured key
+      absl::StatusOr<std::vector<query::NotifierConfig>> notifiers =
+          query::ParseNotifiers(entry.second, StrCat("config file ", source_name));
+      if (!notifiers.ok()) return notifiers.status();
+      config->notifiers = *std::move(notifiers);
+      continue;
+    }
     const Setting* setting = FindSetting(key);
     if (setting == nullptr) {
       return absl::InvalidArgumentError(StrCat("config file ", source_name, " line ", line,
                                                ": unknown key \"", key,
-                                               "\" (known keys: ", SettingNames(), ")"));
+                                               "\" (known keys: ", SettingNames(), ", notifiers)"));
     }
     const std::string where = StrCat("config file ", source_name, " line ", line, ": ", key);
     if (!entry.second.IsScalar()) {

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "common/host_port.h"
 #include "common/log.h"
+#include "query/notifier.h"
 
 namespace plumbline::app {
 
@@ -33,6 +34,11 @@ struct ServeConfig {
   int64_t gauge_expiry_ms = 5 * 60'000;
   int64_t timer_expiry_ms = 5 * 60'000;
   int64_t set_expiry_ms = 5 * 60'000;
+  std::string auth_file;  // "": no auth file (loopback-only writes)
+  int64_t events_retention_ms = 400 * kDayMs;
+  std::vector<std::string> extra_event_types;
+  // The config file's `notifiers:` (no flag: a list of maps).
+  std::vector<query::NotifierConfig> notifiers;
 };
 
 // One setting: its name (flag without "--", and config key), help and how to apply a value.

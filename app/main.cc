@@ -1,10 +1,12 @@
 // plumbline: the one binary. Subcommands and their flags (CLI11 stays in this file).
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "app/config.h"
+#include "app/event_command.h"
 #include "app/export_command.h"
 #include "app/import_command.h"
 #include "app/query_command.h"
@@ -68,6 +70,29 @@ void AddQuery(CLI::App& app, QueryFlags* flags) {
                   "least 1s)");
 }
 
+// `deploy` (type deploy) and `event` (any type): the same flags.
+void AddEvent(CLI::App& app, const char* name, const char* help, EventFlags* flags) {
+  CLI::App* cmd = app.add_subcommand(name, help);
+  if (std::string_view(name) == "event") {
+    cmd->add_option("--type", flags->type,
+                    "deploy, flag, config, incident, note (or a type the server accepts)")
+        ->required();
+  }
+  cmd->add_option("--service", flags->service, "The service it changed, e.g. api");
+  cmd->add_option("--who", flags->who, "Who did it (default: $USER)");
+  cmd->add_option("--what", flags->what,
+                  "What changed (default in a git checkout: the commit's short sha and subject)");
+  cmd->add_option("--url", flags->url, "A link: the pipeline run, the pull request");
+  cmd->add_option("--env", flags->env, "Environment, e.g. prod");
+  cmd->add_option("--time", flags->time,
+                  "When: unix seconds or RFC 3339 (default: now on the server)");
+  cmd->add_option("--end", flags->end, "When it ended, for a change that took a while");
+  cmd->add_option("--tag", flags->tags, "A tag name=value (repeatable)");
+  cmd->add_option("--server", flags->server, "URL of the server (default http://127.0.0.1:8080)");
+  cmd->add_option("--token", flags->token, "Bearer token (default: $PLUMBLINE_TOKEN)");
+  cmd->footer("Exit codes: 0 recorded, 1 refused by the server, 2 bad usage, 3 server unreachable");
+}
+
 void AddCompact(CLI::App& app, std::string* data_dir) {
   CLI::App* cmd = app.add_subcommand("compact", "Fully compact a stopped store");
   cmd->add_option("--data-dir", *data_dir, "Store to compact (default ./data)");
@@ -111,7 +136,23 @@ int Main(int argc, char** argv) {
   AddCompact(app, &compact_dir);
   ExportFlags export_flags;
   AddExport(app, &export_flags);
-  CLI11_PARSE(app, argc, argv);
+  EventFlags deploy_flags;
+  AddEvent(app, "deploy", "Record a deploy in a server's deploy log (one step of a pipeline)",
+           &deploy_flags);
+  EventFlags event_flags;
+  AddEvent(app, "event",
+           "Record another change in the deploy log: a feature-flag flip, a config push, an "
+           "incident, a note",
+           &event_flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, whatever CLI11's own code.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (app.got_subcommand("deploy")) return RunEvent(deploy_flags);
+  if (app.got_subcommand("event")) return RunEvent(event_flags);
 
   if (app.got_subcommand("import")) return RunImport(import_flags);
   if (app.got_subcommand("query")) return RunQuery(query_flags);

@@ -10,14 +10,20 @@
 
 #include "app/self_metrics.h"
 #include "app/signals.h"
+#include "app/webhook.h"
 #include "collector/collector.h"
 #include "common/build_info.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "prometheus/registry.h"
 #include "query/api.h"
+#include "query/event_json.h"
+#include "query/event_log.h"
+#include "query/notifier.h"
 #include "query/promql.h"
 #include "storage/engine.h"
+#include "web/auth.h"
+#include "web/events_api.h"
 #include "web/http_server.h"
 #include "web/import_api.h"
 #include "web/query_api.h"
@@ -81,14 +87,30 @@ int RunServe(const ServeConfig& config) {
   exposition.Add(std::make_shared<ProcessCollector>());
   exposition.Add(registry);
 
+  // Write tokens, when configured: loaded before the server answers anything.
+  std::unique_ptr<web::AuthConfig> auth;
+  if (!config.auth_file.empty()) {
+    absl::StatusOr<web::AuthConfig> loaded = web::AuthConfig::LoadFile(config.auth_file);
+    if (!loaded.ok()) {
+      PL_LOG(Error) << loaded.status().message();
+      return 1;
+    }
+    auth = std::make_unique<web::AuthConfig>(*std::move(loaded));
+    PL_LOG(Info) << "writes need a token: " << auth->size() << " tokens in " << config.auth_file;
+  } else {
+    PL_LOG(Info) << "no --auth-file: writes are accepted from loopback clients only";
+  }
+
   std::atomic<bool> ready{false};
   // Set once storage is open; handlers that need it answer 503 until then.
   std::atomic<storage::Engine*> engine_slot{nullptr};
   std::atomic<const query::PrometheusApi*> query_api_slot{nullptr};
   web::Router router;
   AddHealthRoutes(&router, &ready, &exposition);
-  router.Add(web::ImportRoute(&engine_slot));
+  std::atomic<const web::EventsContext*> events_slot{nullptr};
+  router.Add(web::ImportRoute(&engine_slot, auth.get()));
   for (web::Route& route : web::QueryApiRoutes(&query_api_slot)) router.Add(std::move(route));
+  for (web::Route& route : web::EventsRoutes(&events_slot)) router.Add(std::move(route));
 
   web::HttpServerOptions http_options;
   http_options.listen = config.http_listen.ToString();
@@ -108,6 +130,7 @@ int RunServe(const ServeConfig& config) {
   storage::EngineOptions engine_options;
   engine_options.data_dir = config.data_dir;
   engine_options.retention_ms = config.retention_ms;
+  engine_options.event_retention_ms = config.events_retention_ms;
   engine_options.registry = registry.get();
   absl::StatusOr<std::unique_ptr<storage::Engine>> engine = storage::Engine::Open(engine_options);
   if (!engine.ok()) {
@@ -116,6 +139,33 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
   exposition.Add((*engine)->RocksDbCollector());
+
+  // The deploy log: every event (API, Graphite, CLI, DogStatsD) is recorded by one EventLog,
+  // which keeps its two series and hands it to the chat notifiers (in the background).
+  auto notifiers =
+      std::make_unique<query::Notifiers>(config.notifiers, HttpDeliver(), registry.get());
+  query::EventLogOptions event_options;
+  event_options.hold_interval_ms = config.flush_interval_ms;
+  event_options.retention_ms = config.events_retention_ms;
+  auto event_log = std::make_unique<query::EventLog>(
+      engine->get(), SystemClock::Get(), event_options,
+      [notifiers = notifiers.get()](const storage::Event& e) {
+        notifiers->Notify(
+            {e.type, e.service, e.env, query::EventMessage(e), query::EventToJson(e)});
+      });
+  if (absl::Status s = event_log->Start(); !s.ok()) {
+    PL_LOG(Error) << "cannot read the event series: " << s.message();
+    (*http)->Shutdown(kShutdownDeadlineMs);
+    return 1;
+  }
+  web::EventsContext events_context;
+  events_context.log = event_log.get();
+  events_context.store = (*engine)->events();
+  events_context.auth = auth.get();
+  events_context.clock = SystemClock::Get();
+  events_context.types = query::DefaultEventTypes();
+  events_context.types.insert(events_context.types.end(), config.extra_event_types.begin(),
+                              config.extra_event_types.end());
 
   collector::CollectorOptions collector_options;
   collector_options.statsd_listen = config.statsd_listen;
@@ -129,6 +179,9 @@ int RunServe(const ServeConfig& config) {
   collector_options.flusher.gauge_expiry_ms = config.gauge_expiry_ms;
   collector_options.flusher.observer_expiry_ms = config.timer_expiry_ms;
   collector_options.flusher.set_expiry_ms = config.set_expiry_ms;
+  collector_options.flusher.record_event = [log = event_log.get()](storage::Event e) {
+    return log->Record(std::move(e));
+  };
   // Keys idle for twice the longest expiry leave the receivers' maps.
   const int64_t longest_expiry = std::max({config.counter_expiry_ms, config.gauge_expiry_ms,
                                            config.timer_expiry_ms, config.set_expiry_ms});
@@ -151,6 +204,7 @@ int RunServe(const ServeConfig& config) {
   const query::PrometheusApi query_api(engine->get(), &promql, api_options);
   query_api_slot.store(&query_api, std::memory_order_release);
   engine_slot.store(engine->get(), std::memory_order_release);
+  events_slot.store(&events_context, std::memory_order_release);
   ready.store(true, std::memory_order_release);
   PL_LOG(Info) << "server is ready";
 
@@ -162,6 +216,9 @@ int RunServe(const ServeConfig& config) {
   (*http)->Shutdown(kShutdownDeadlineMs);
   (*statsd)->Stop();  // final flush
   statsd->reset();
+  events_slot.store(nullptr, std::memory_order_release);
+  event_log.reset();  // after the final flush, which may record DogStatsD events
+  notifiers.reset();  // stops its workers (what is still queued is dropped, counted)
   engine_slot.store(nullptr, std::memory_order_release);
   query_api_slot.store(nullptr, std::memory_order_release);
   engine->reset();  // closes RocksDB; open chunks are rebuilt from the head log on next start

@@ -376,7 +376,9 @@ void Flusher::MergeEvents(std::vector<PendingEvent>& events, int64_t t_ms, Flush
                              [](const auto& a, const auto& b) { return a.first == b.first; }),
                  e.tags.end());
     e.time_ms = p.timestamp_s > 0 ? p.timestamp_s * 1000 : t_ms;
-    absl::StatusOr<storage::Event> added = engine_->events()->Add(std::move(e));
+    absl::StatusOr<storage::Event> added = options_.record_event
+                                               ? options_.record_event(std::move(e))
+                                               : engine_->events()->Add(std::move(e));
     if (added.ok()) {
       ++stats->events_written;
       metrics_->events_written->Increment();

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ struct FlusherOptions {
   int64_t set_expiry_ms = 5 * 60'000;
   // How long to wait for a receiver to close its window before leaving it for the next tick.
   int64_t switch_timeout_ms = 5'000;
+  // Where DogStatsD events go (serve: the deploy log, which also keeps its series and notifies
+  // chat); unset: straight into the engine's events store.
+  std::function<absl::StatusOr<storage::Event>(storage::Event)> record_event;
 };
 
 struct FlushStats {

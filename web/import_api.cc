@@ -51,13 +51,18 @@ class ImportConsumer final : public BodyConsumer {
 
 }  // namespace
 
-Route ImportRoute(const std::atomic<storage::Engine*>* engine_slot) {
+Route ImportRoute(const std::atomic<storage::Engine*>* engine_slot, const AuthConfig* auth) {
   Route route;
   route.pattern = "/api/v1/import/prometheus";
   route.methods = {"POST", "PUT"};
   route.name = "/api/v1/import/prometheus";
-  route.streaming = [engine_slot](const HttpRequest& request,
-                                  HttpResponse& response) -> std::unique_ptr<BodyConsumer> {
+  route.streaming = [engine_slot, auth](const HttpRequest& request,
+                                        HttpResponse& response) -> std::unique_ptr<BodyConsumer> {
+    const AuthDecision decision = AuthorizeWrite(auth, request, Role::kDeployer);
+    if (!decision.allowed) {
+      Refuse(decision, response);
+      return nullptr;
+    }
     // Written once by serve when storage is open; acquire pairs with that release store.
     storage::Engine* engine = engine_slot->load(std::memory_order_acquire);
     if (engine == nullptr) {

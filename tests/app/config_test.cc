@@ -72,6 +72,43 @@ TEST(ConfigTest, RejectsBadConfigWithFileLineAndKey) {
   }
 }
 
+TEST(ConfigTest, DeployLogSettingsAndNotifiers) {
+  ServeConfig config;
+  EXPECT_EQ(config.events_retention_ms, 400 * kDayMs);
+  EXPECT_EQ(config.auth_file, "");
+  PL_ASSERT_OK(LoadConfigText(R"(
+auth-file: /etc/plumbline/auth.yaml
+events-retention: 30d
+event-types: rollout, maintenance
+notifiers:
+  - name: team-chat
+    url: http://chat.example/hooks/abc
+    format: slack
+    types: [deploy, flag]
+  - name: audit
+    url: https://audit.example/in
+    format: json
+)",
+                              "p.yaml", &config));
+  EXPECT_EQ(config.auth_file, "/etc/plumbline/auth.yaml");
+  EXPECT_EQ(config.events_retention_ms, 30 * kDayMs);
+  EXPECT_EQ(config.extra_event_types, (std::vector<std::string>{"rollout", "maintenance"}));
+  ASSERT_EQ(config.notifiers.size(), 2u);
+  EXPECT_EQ(config.notifiers[0].name, "team-chat");
+  EXPECT_EQ(config.notifiers[0].types, (std::vector<std::string>{"deploy", "flag"}));
+  EXPECT_EQ(config.notifiers[1].format, query::NotifierConfig::Format::kJson);
+
+  EXPECT_THAT(LoadConfigText("event-types: Deploy!\n", "p.yaml", &config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1: event-types")));
+  EXPECT_THAT(LoadConfigText("events-retention: 1h\n", "p.yaml", &config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 1d")));
+  EXPECT_THAT(
+      LoadConfigText("flush-interval: 1s\nnotifiers:\n  - name: x\n    url: http://a/\n"
+                     "    format: xml\n",
+                     "p.yaml", &config),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("config file p.yaml line 5: format")));
+}
+
 TEST(ConfigTest, FlagErrorsNameTheFlag) {
   ServeConfig config;
   const Setting* setting = FindSetting("flush-interval");

@@ -309,6 +309,26 @@ class ClientLibraryTest(StatsdTestCase):
         m = server.wait_metric("plumbline_statsd_events_written_total", 2)
         self.assertEqual(m["plumbline_statsd_events_failed_total"], 0)
         self.assertEqual(m['plumbline_statsd_datagrams_total{transport="udp"}'], len(calls))
+        # The events are in the deploy log with title, text and tags, and counted in PromQL.
+        status, _, body = http("GET", server.url + "/api/v1/events")
+        self.assertEqual(status, 200, body)
+        events = {e["type"]: e for e in json.loads(body)["data"]}
+        self.assertEqual(sorted(events), ["deploy", "incident"])
+        deploy = events["deploy"]
+        self.assertEqual(deploy["what"], "deploy api\nv1.2.3\nfixes login")
+        self.assertEqual((deploy["service"], deploy["env"], deploy["who"]), ("api", "prod", "alice"))
+        self.assertEqual(deploy["tags"], {"aggregation_key": "api-deploy", "alert_type": "success",
+                                          "host": "web-1", "priority": "normal",
+                                          "source": "jenkins"})
+        incident = events["incident"]
+        self.assertEqual((incident["what"], incident["service"], incident["who"]),
+                         ("db failover\nprimary lost", "db", ""))
+        self.assertEqual(incident["tags"], {"alert_type": "error"})
+        status, _, body = http("GET", server.url + "/api/v1/query?query=plumbline_events_total")
+        self.assertEqual(status, 200, body)
+        counted = {(r["metric"]["type"], r["metric"]["service"]): r["value"][1]
+                   for r in json.loads(body)["data"]["result"]}
+        self.assertEqual(counted, {("deploy", "api"): "1", ("incident", "db"): "1"})
         exported = server.stop_and_export()
         expected = {
             series("hs_requests", {"route": "/api", "canary": "true"}): 3,
