@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -86,7 +87,14 @@ class CollectorTest : public ::testing::Test {
     c.graphite_listen = HostPort{"127.0.0.1", 0};
     c.receiver_threads = 2;
     c.flusher.interval_ms = 3'600'000;  // only the final flush writes, at Stop
+    // Port 0: UDP takes a free port, then TCP must bind the same number, which a client
+    // socket of a test running in parallel may hold (it is in the ephemeral range): retry.
     auto collector = Collector::Start(c, engine_.get(), &registry_);
+    for (int attempt = 0; attempt < 5 && !collector.ok() &&
+                          absl::StrContains(collector.status().message(), "already in use");
+         ++attempt) {
+      collector = Collector::Start(c, engine_.get(), &registry_);
+    }
     ASSERT_TRUE(collector.ok()) << collector.status();
     collector_ = std::move(*collector);
   }
