@@ -2,9 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/yaml.h"
 
 namespace plumbline {
 namespace {
@@ -210,6 +213,38 @@ absl::Status CheckYamlText(std::string_view text, std::string_view source) {
     mode = Mode::kPlain;
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// Where documents start; nothing else of the event stream is kept.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  YAML::Mark last = YAML::Mark::null_mark();
+  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
+std::optional<std::pair<int, int>> SecondYamlDocument(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts)) {
+    return std::make_pair(starts.last.line + 1, starts.last.column + 1);
+  }
+  return std::nullopt;
 }
 
 }  // namespace plumbline

@@ -213,24 +213,6 @@ absl::StatusOr<LoadedEntry> Loader::Entry(const YAML::Node& node) const {
   return entry;
 }
 
-// Where documents start; nothing else of the event stream is kept.
-class DocumentStarts final : public YAML::EventHandler {
- public:
-  YAML::Mark last = YAML::Mark::null_mark();
-  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
 enum class BearerParse { kOk, kMissing, kNotBearer, kNoToken };
 
 std::string_view TrimSpaces(std::string_view s) {
@@ -312,12 +294,8 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(std::string_view yaml, std::string_
     // Not YAML::LoadAll (it can loop forever): the first document is loaded, then a parser
     // looks for a second one, once, so that tokens in a second document are not ignored.
     const std::string text(yaml);
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    DocumentStarts starts;
-    if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts)) {
-      return absl::InvalidArgumentError(StrCat("auth file ", source_name, " line ",
-                                               starts.last.line + 1,
+    if (const auto second = SecondYamlDocument(text)) {
+      return absl::InvalidArgumentError(StrCat("auth file ", source_name, " line ", second->first,
                                                ": more than one YAML document"));
     }
     PL_ASSIGN_OR_RETURN(std::vector<LoadedEntry> loaded,

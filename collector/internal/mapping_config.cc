@@ -586,27 +586,7 @@ ObserverOptions DefaultObserverOptions() {
   return options;
 }
 
-namespace {
-
-// Where documents start; nothing else of the event stream is kept.
-class DocumentStarts final : public YAML::EventHandler {
- public:
-  YAML::Mark last = YAML::Mark::null_mark();
-  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-}  // namespace
+namespace {}  // namespace
 
 absl::StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(std::string_view yaml,
                                                      std::string_view source_name) {
@@ -616,12 +596,8 @@ absl::StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(std::string_view yaml,
     // Not YAML::LoadAll: it loops forever when a token is left over that no document takes
     // ("[a] ,"). The first document is loaded, then a parser looks for a second one, once.
     const std::string text(yaml);
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    DocumentStarts starts;
-    if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts)) {
-      return absl::InvalidArgumentError(StrCat(source_name, ":", starts.last.line + 1, ":",
-                                               starts.last.column + 1,
+    if (const auto second = SecondYamlDocument(text)) {
+      return absl::InvalidArgumentError(StrCat(source_name, ":", second->first, ":", second->second,
                                                ": more than one YAML document"));
     }
     return Loader(source_name).Load({YAML::Load(text)});

@@ -92,5 +92,13 @@ TEST(YamlGuardTest, AcceptsCommasInsideScalarsAndFlowCollections) {
   }
 }
 
+TEST(SecondYamlDocumentTest, FindsWhereASecondDocumentBegins) {
+  EXPECT_EQ(SecondYamlDocument("a: 1\n"), std::nullopt);
+  EXPECT_EQ(SecondYamlDocument("---\na: 1\n...\n"), std::nullopt);
+  EXPECT_EQ(SecondYamlDocument(""), std::nullopt);
+  EXPECT_EQ(SecondYamlDocument("a: 1\n---\nb: 2\n"), std::make_pair(2, 1));
+  EXPECT_EQ(SecondYamlDocument("---\na: 1\n---\nb: 2\n"), std::make_pair(3, 1));
+}
+
 }  // namespace
 }  // namespace plumbline
