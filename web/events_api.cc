@@ -7,10 +7,10 @@
 #include "absl/strings/match.h"
 #include "common/strings.h"
 #include "query/api.h"
-#include "query/api_error.h"
 #include "query/event_json.h"
 #include "query/graphite_events.h"
 #include "query/json_format.h"
+#include "web/api_envelope.h"
 #include "web/form.h"
 
 namespace plumbline::web {
@@ -24,21 +24,6 @@ constexpr size_t kMaxLimit = 10'000;
 // Bodies up to this size reach the handler, which refuses those over kMaxEventBodyBytes with
 // a 400 naming the limit; larger ones get the server's 413.
 constexpr size_t kMaxRouteBodyBytes = 1 << 20;
-
-void Error(ApiErrorType type, std::string_view message, HttpResponse& response) {
-  response.status = query::ApiErrorHttpStatus(type);
-  response.content_type = "application/json";
-  response.body = query::ApiErrorJson(type, message);
-}
-
-void Success(int status, std::string data, HttpResponse& response) {
-  response.status = status;
-  response.content_type = "application/json";
-  response.body.clear();
-  query::AppendSuccessBegin(&response.body);
-  response.body.append(data);
-  query::AppendSuccessEnd({}, &response.body);
-}
 
 // Writes: as web/auth.h decides.
 bool AllowWrite(const EventsContext& ctx, const HttpRequest& request, HttpResponse& response) {
@@ -55,8 +40,8 @@ void RecordAndAnswer(const EventsContext& ctx, absl::StatusOr<storage::Event> ev
   if (event.ok()) event = ctx.log->Record(*std::move(event));
   if (!event.ok()) {
     const bool bad = absl::IsInvalidArgument(event.status());
-    Error(bad ? ApiErrorType::kBadData : ApiErrorType::kUnavailable,
-          ToStd(event.status().message()), response);
+    AnswerError(bad ? ApiErrorType::kBadData : ApiErrorType::kUnavailable,
+                ToStd(event.status().message()), response);
     return;
   }
   if (graphite) {
@@ -66,13 +51,13 @@ void RecordAndAnswer(const EventsContext& ctx, absl::StatusOr<storage::Event> ev
     response.body = list.substr(1, list.size() - 2);  // the one object
     return;
   }
-  Success(201, query::EventToJson(*event), response);
+  AnswerSuccess(201, query::EventToJson(*event), response);
 }
 
 void HandleList(const EventsContext& ctx, const HttpRequest& request, HttpResponse& response) {
   absl::StatusOr<FormParams> params = Params(request);
   if (!params.ok())
-    return Error(ApiErrorType::kBadData, ToStd(params.status().message()), response);
+    return AnswerError(ApiErrorType::kBadData, ToStd(params.status().message()), response);
   storage::EventQuery q;
   q.start_ms = query::kApiMinTimeMs;
   q.end_ms = query::kApiMaxTimeMs;
@@ -82,20 +67,22 @@ void HandleList(const EventsContext& ctx, const HttpRequest& request, HttpRespon
     if (text == nullptr || text->empty()) continue;
     absl::StatusOr<int64_t> t = query::ParseApiTimeMs(*text);
     if (!t.ok()) {
-      return Error(ApiErrorType::kBadData,
-                   StrCat("invalid parameter \"", name, "\": ", t.status().message()), response);
+      return AnswerError(ApiErrorType::kBadData,
+                         StrCat("invalid parameter \"", name, "\": ", t.status().message()),
+                         response);
     }
     (std::string_view(name) == "start" ? q.start_ms : q.end_ms) = *t;
   }
   if (q.end_ms < q.start_ms) {
-    return Error(ApiErrorType::kBadData, "invalid parameter \"end\": before \"start\"", response);
+    return AnswerError(ApiErrorType::kBadData, "invalid parameter \"end\": before \"start\"",
+                       response);
   }
   if (const std::string* text = FindParam(*params, "limit"); text != nullptr && !text->empty()) {
     size_t limit = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || end != text->data() + text->size() || limit == 0 ||
         limit > kMaxLimit) {
-      return Error(
+      return AnswerError(
           ApiErrorType::kBadData,
           StrCat("invalid parameter \"limit\": expected 1 to ", kMaxLimit, ", got \"", *text, "\""),
           response);
@@ -109,7 +96,7 @@ void HandleList(const EventsContext& ctx, const HttpRequest& request, HttpRespon
   }
   absl::StatusOr<std::vector<storage::Event>> events = ctx.store->Find(q);
   if (!events.ok()) {
-    return Error(ApiErrorType::kUnavailable, ToStd(events.status().message()), response);
+    return AnswerError(ApiErrorType::kUnavailable, ToStd(events.status().message()), response);
   }
   std::string data = "[";
   for (size_t i = 0; i < events->size(); ++i) {
@@ -117,32 +104,32 @@ void HandleList(const EventsContext& ctx, const HttpRequest& request, HttpRespon
     query::AppendEventJson((*events)[i], &data);
   }
   data.push_back(']');
-  Success(200, std::move(data), response);
+  AnswerSuccess(200, std::move(data), response);
 }
 
 void HandleGet(const EventsContext& ctx, std::string_view id_text, HttpResponse& response) {
   uint64_t id = 0;
   auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
   if (ec != std::errc() || end != id_text.data() + id_text.size() || id == 0) {
-    return Error(ApiErrorType::kBadData,
-                 StrCat("invalid event id \"", id_text, "\": expected a positive whole number"),
-                 response);
+    return AnswerError(
+        ApiErrorType::kBadData,
+        StrCat("invalid event id \"", id_text, "\": expected a positive whole number"), response);
   }
   absl::StatusOr<std::optional<storage::Event>> event = ctx.store->Get(id);
   if (!event.ok()) {
-    return Error(ApiErrorType::kUnavailable, ToStd(event.status().message()), response);
+    return AnswerError(ApiErrorType::kUnavailable, ToStd(event.status().message()), response);
   }
   if (!event->has_value()) {
-    return Error(ApiErrorType::kNotFound, StrCat("event ", id, " not found"), response);
+    return AnswerError(ApiErrorType::kNotFound, StrCat("event ", id, " not found"), response);
   }
-  Success(200, query::EventToJson(**event), response);
+  AnswerSuccess(200, query::EventToJson(**event), response);
 }
 
 void HandleGraphiteGetData(const EventsContext& ctx, const HttpRequest& request,
                            HttpResponse& response) {
   absl::StatusOr<FormParams> params = Params(request);
   if (!params.ok())
-    return Error(ApiErrorType::kBadData, ToStd(params.status().message()), response);
+    return AnswerError(ApiErrorType::kBadData, ToStd(params.status().message()), response);
   const int64_t now = ctx.clock->NowMs();
   storage::EventQuery q;
   q.start_ms = now - 24 * 3600 * 1000;  // graphite-web's default: the last day
@@ -153,8 +140,9 @@ void HandleGraphiteGetData(const EventsContext& ctx, const HttpRequest& request,
     if (text == nullptr || text->empty()) continue;
     absl::StatusOr<int64_t> t = query::ParseGraphiteTimeMs(*text, now);
     if (!t.ok()) {
-      return Error(ApiErrorType::kBadData,
-                   StrCat("invalid parameter \"", name, "\": ", t.status().message()), response);
+      return AnswerError(ApiErrorType::kBadData,
+                         StrCat("invalid parameter \"", name, "\": ", t.status().message()),
+                         response);
     }
     (std::string_view(name) == "from" ? q.start_ms : q.end_ms) = *t;
   }
@@ -165,7 +153,7 @@ void HandleGraphiteGetData(const EventsContext& ctx, const HttpRequest& request,
   const std::vector<std::string> wanted = query::SplitGraphiteTags(tag_params);
   absl::StatusOr<std::vector<storage::Event>> events = ctx.store->Find(q);
   if (!events.ok()) {
-    return Error(ApiErrorType::kUnavailable, ToStd(events.status().message()), response);
+    return AnswerError(ApiErrorType::kUnavailable, ToStd(events.status().message()), response);
   }
   std::vector<storage::Event> kept;
   for (auto it = events->rbegin(); it != events->rend(); ++it) {  // oldest first
@@ -183,7 +171,7 @@ HttpHandler WithContext(
     // Written by serve once storage is open; acquire pairs with its release store.
     const EventsContext* ctx = slot->load(std::memory_order_acquire);
     if (ctx == nullptr)
-      return Error(ApiErrorType::kUnavailable, "storage is not open yet", response);
+      return AnswerError(ApiErrorType::kUnavailable, "storage is not open yet", response);
     body(*ctx, request, response);
   };
 }
@@ -206,16 +194,12 @@ std::vector<Route> EventsRoutes(const std::atomic<const EventsContext*>* slot) {
       });
   routes.push_back(std::move(events));
 
-  Route one;
-  one.pattern = StrCat(kEventsPath, "/*");
-  one.methods = {"GET"};
-  one.name = StrCat(kEventsPath, "/<id>");
-  one.max_body_bytes = 0;
-  one.handler = WithContext(
-      slot, [](const EventsContext& ctx, const HttpRequest& request, HttpResponse& response) {
-        HandleGet(ctx, std::string_view(request.path).substr(kEventsPath.size() + 1), response);
-      });
-  routes.push_back(std::move(one));
+  routes.push_back(GetRoute(
+      StrCat(kEventsPath, "/*"), StrCat(kEventsPath, "/<id>"),
+      WithContext(
+          slot, [](const EventsContext& ctx, const HttpRequest& request, HttpResponse& response) {
+            HandleGet(ctx, std::string_view(request.path).substr(kEventsPath.size() + 1), response);
+          })));
 
   for (const char* path : {"/events/", "/events"}) {
     Route post;
@@ -227,10 +211,10 @@ std::vector<Route> EventsRoutes(const std::atomic<const EventsContext*>* slot) {
         slot, [](const EventsContext& ctx, const HttpRequest& request, HttpResponse& response) {
           if (!AllowWrite(ctx, request, response)) return;
           if (request.body.size() > query::kMaxEventBodyBytes) {
-            return Error(ApiErrorType::kBadData,
-                         StrCat("body: larger than ", query::kMaxEventBodyBytes, " bytes (",
-                                request.body.size(), ")"),
-                         response);
+            return AnswerError(ApiErrorType::kBadData,
+                               StrCat("body: larger than ", query::kMaxEventBodyBytes, " bytes (",
+                                      request.body.size(), ")"),
+                               response);
           }
           RecordAndAnswer(
               ctx, query::ParseGraphiteEventJson(request.body, ctx.clock->NowMs(), ctx.types),
@@ -239,13 +223,8 @@ std::vector<Route> EventsRoutes(const std::atomic<const EventsContext*>* slot) {
     routes.push_back(std::move(post));
   }
 
-  Route get_data;
-  get_data.pattern = "/events/get_data";
-  get_data.methods = {"GET"};
-  get_data.name = "/events/get_data";
-  get_data.max_body_bytes = 0;
-  get_data.handler = WithContext(slot, HandleGraphiteGetData);
-  routes.push_back(std::move(get_data));
+  routes.push_back(
+      GetRoute("/events/get_data", "/events/get_data", WithContext(slot, HandleGraphiteGetData)));
   return routes;
 }
 

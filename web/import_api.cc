@@ -5,16 +5,11 @@
 #include "common/strings.h"
 #include "query/api_error.h"
 #include "storage/importer.h"
+#include "web/api_envelope.h"
 #include "web/form.h"
 
 namespace plumbline::web {
 namespace {
-
-void Error(query::ApiErrorType type, std::string_view message, HttpResponse& response) {
-  response.status = query::ApiErrorHttpStatus(type);
-  response.content_type = "application/json";
-  response.body = query::ApiErrorJson(type, message);
-}
 
 class ImportConsumer final : public BodyConsumer {
  public:
@@ -26,19 +21,19 @@ class ImportConsumer final : public BodyConsumer {
   void Finish(const absl::Status& status, HttpResponse& response) override {
     if (!status.ok()) {
       const bool store = absl::IsUnavailable(status) || absl::IsDataLoss(status);
-      Error(store ? query::ApiErrorType::kUnavailable : query::ApiErrorType::kBadData,
-            StrCat(status.message(), " (batches written before this are kept)"), response);
+      AnswerError(store ? query::ApiErrorType::kUnavailable : query::ApiErrorType::kBadData,
+                  StrCat(status.message(), " (batches written before this are kept)"), response);
       return;
     }
     absl::StatusOr<storage::ImportSummary> summary = importer_.Finish();
     if (!summary.ok()) {
-      Error(query::ApiErrorType::kUnavailable,
-            StrCat(summary.status().message(), " (batches written before this are kept)"),
-            response);
+      AnswerError(query::ApiErrorType::kUnavailable,
+                  StrCat(summary.status().message(), " (batches written before this are kept)"),
+                  response);
       return;
     }
     if (summary->rejected() > 0) {
-      Error(query::ApiErrorType::kBadData, summary->ToString(), response);
+      AnswerError(query::ApiErrorType::kBadData, summary->ToString(), response);
       return;
     }
     response.status = 204;
@@ -66,12 +61,12 @@ Route ImportRoute(const std::atomic<storage::Engine*>* engine_slot, const AuthCo
     // Written once by serve when storage is open; acquire pairs with that release store.
     storage::Engine* engine = engine_slot->load(std::memory_order_acquire);
     if (engine == nullptr) {
-      Error(query::ApiErrorType::kUnavailable, "storage is not open yet", response);
+      AnswerError(query::ApiErrorType::kUnavailable, "storage is not open yet", response);
       return nullptr;
     }
     absl::StatusOr<FormParams> params = ParseForm(request.query);
     if (!params.ok()) {
-      Error(query::ApiErrorType::kBadData, ToStd(params.status().message()), response);
+      AnswerError(query::ApiErrorType::kBadData, ToStd(params.status().message()), response);
       return nullptr;
     }
     storage::ImportOptions options;
@@ -81,7 +76,7 @@ Route ImportRoute(const std::atomic<storage::Engine*>* engine_slot, const AuthCo
       } else if (*format == "openmetrics") {
         options.timestamp_unit = storage::import::TimestampUnit::kSeconds;
       } else if (*format != "auto") {
-        Error(
+        AnswerError(
             query::ApiErrorType::kBadData,
             StrCat("invalid parameter \"format\": expected auto, prometheus or openmetrics, got \"",
                    *format, "\""),

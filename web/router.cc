@@ -76,4 +76,14 @@ Router::Result Router::Find(std::string_view method, std::string_view path) cons
   return result;
 }
 
+Route GetRoute(std::string pattern, std::string name, HttpHandler handler) {
+  Route route;
+  route.pattern = std::move(pattern);
+  route.methods = {"GET"};
+  route.name = std::move(name);
+  route.max_body_bytes = 0;
+  route.handler = std::move(handler);
+  return route;
+}
+
 }  // namespace plumbline::web

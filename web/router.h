@@ -19,6 +19,9 @@ struct Route {
   StreamingHandler streaming;
 };
 
+// A GET route whose requests carry no body.
+Route GetRoute(std::string pattern, std::string name, HttpHandler handler);
+
 // Thread-compatible: Add every route before the server starts; Find is then safe to call
 // from any thread.
 class Router {
