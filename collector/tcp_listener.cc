@@ -147,7 +147,9 @@ class TcpListenersImpl final : public TcpListeners {
   void Tick() {
     tick_.expires_after(kEpochTick);
     tick_.async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
+      // Stop's cancel does not reach a wait that already expired and is queued: without the
+      // flag, that handler would arm the timer again and io_.run() would never return.
+      if (ec || stopped_.load()) return;
       shard_.MaybeSwitchEpoch();
       Tick();
     });
