@@ -137,6 +137,21 @@ std::vector<Setting> MakeSettings() {
          c->auth_file = std::string(v);
          return absl::OkStatus();
        }},
+      {"dashboards-dir", "Directory of dashboard YAML files (re-read when they change)",
+       "./dashboards",
+       [](std::string_view v, ServeConfig* c) {
+         c->dashboards_dir = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"self-scrape-interval",
+       "How often the server stores its own metrics (/metrics) in its store; off: never", "15s",
+       [](std::string_view v, ServeConfig* c) {
+         if (v == "off" || v == "0") {
+           c->self_scrape_interval_ms = 0;
+           return absl::OkStatus();
+         }
+         return ApplyDuration(v, 1000, "1s", &c->self_scrape_interval_ms);
+       }},
       {"events-retention", "How long deploy-log events are kept (at least 1d)", "400d",
        [](std::string_view v, ServeConfig* c) {
          return ApplyDuration(v, kDayMs, "1d", &c->events_retention_ms);

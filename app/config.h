@@ -39,6 +39,8 @@ struct ServeConfig {
   std::vector<std::string> extra_event_types;
   // The config file's `notifiers:` (no flag: a list of maps).
   std::vector<query::NotifierConfig> notifiers;
+  std::string dashboards_dir = "./dashboards";
+  int64_t self_scrape_interval_ms = 15'000;  // 0: off
 };
 
 // One setting: its name (flag without "--", and config key), help and how to apply a value.

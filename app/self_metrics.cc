@@ -4,13 +4,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "common/build_info.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "prometheus/text_serializer.h"
+#include "storage/importer.h"
 
 namespace plumbline::app {
 namespace {
@@ -112,6 +115,43 @@ std::string MetricsExposition::Render() const {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return out.str();
+}
+
+SelfScraper::SelfScraper(const MetricsExposition* exposition, storage::Engine* engine,
+                         int64_t interval_ms)
+    : exposition_(exposition), engine_(engine), interval_ms_(interval_ms) {
+  if (interval_ms_ > 0) thread_ = std::thread([this] { Loop(); });
+}
+
+SelfScraper::~SelfScraper() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SelfScraper::ScrapeOnce() {
+  storage::Importer importer(engine_);
+  absl::Status fed = importer.Feed(exposition_->Render());
+  absl::StatusOr<storage::ImportSummary> summary = importer.Finish();
+  if (!fed.ok() || !summary.ok()) {
+    PL_LOG(Warn) << "storing the server's own metrics failed: "
+                 << (fed.ok() ? summary.status() : fed).message();
+    return false;
+  }
+  return true;
+}
+
+void SelfScraper::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    ScrapeOnce();
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
+  }
 }
 
 }  // namespace plumbline::app

@@ -23,11 +23,13 @@
 #include "query/promql.h"
 #include "storage/engine.h"
 #include "web/auth.h"
+#include "web/dashboards.h"
 #include "web/events_api.h"
 #include "web/http_server.h"
 #include "web/import_api.h"
 #include "web/query_api.h"
 #include "web/router.h"
+#include "web/ui_routes.h"
 
 namespace plumbline::app {
 namespace {
@@ -111,6 +113,9 @@ int RunServe(const ServeConfig& config) {
   router.Add(web::ImportRoute(&engine_slot, auth.get()));
   for (web::Route& route : web::QueryApiRoutes(&query_api_slot)) router.Add(std::move(route));
   for (web::Route& route : web::EventsRoutes(&events_slot)) router.Add(std::move(route));
+  web::DashboardStore dashboards(config.dashboards_dir, web::ShippedDashboards());
+  for (web::Route& route : web::DashboardRoutes(&dashboards)) router.Add(std::move(route));
+  for (web::Route& route : web::UiRoutes()) router.Add(std::move(route));
 
   web::HttpServerOptions http_options;
   http_options.listen = config.http_listen.ToString();
@@ -205,6 +210,8 @@ int RunServe(const ServeConfig& config) {
   query_api_slot.store(&query_api, std::memory_order_release);
   engine_slot.store(engine->get(), std::memory_order_release);
   events_slot.store(&events_context, std::memory_order_release);
+  auto self_scraper =
+      std::make_unique<SelfScraper>(&exposition, engine->get(), config.self_scrape_interval_ms);
   ready.store(true, std::memory_order_release);
   PL_LOG(Info) << "server is ready";
 
@@ -216,6 +223,7 @@ int RunServe(const ServeConfig& config) {
   (*http)->Shutdown(kShutdownDeadlineMs);
   (*statsd)->Stop();  // final flush
   statsd->reset();
+  self_scraper.reset();
   events_slot.store(nullptr, std::memory_order_release);
   event_log.reset();  // after the final flush, which may record DogStatsD events
   notifiers.reset();  // stops its workers (what is still queued is dropped, counted)
