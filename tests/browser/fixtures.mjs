@@ -56,39 +56,13 @@ export function serviceEvents({ end, deployT }) {
 
 export const BROKEN_DASHBOARD = 'panels:\n  - type: pie\n';
 
-// The benchmark: 50 series (5 services × 4 hosts of a counter, 5 × 3 of two gauges) over
-// 24 h every 10 s, and a dashboard of 12 panels over them.
-const BENCH_SERVICES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
-
-/** 24 h of the benchmark's 50 series ending at `end`, as Prometheus text in chunks of series. */
-export function* benchData(end, hours = 24) {
-  const start = end - hours * 3600;
-  let seed = 12345;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-  const series = [];
-  BENCH_SERVICES.forEach((service, si) => {
-    for (let h = 1; h <= 4; h++) series.push({ name: 'bench_requests_total', service, host: `h${h}`, kind: 'counter', base: 5 + 10 * si + h });
-    for (let h = 1; h <= 3; h++) series.push({ name: 'bench_latency_ms', service, host: `h${h}`, kind: 'gauge', base: 50 + 20 * si + h });
-    for (let h = 1; h <= 3; h++) series.push({ name: 'bench_queue_depth', service, host: `h${h}`, kind: 'walk', base: 10 + si });
-  });
-  for (const s of series) {
-    const lines = [];
-    let v = s.kind === 'walk' ? s.base : 0;
-    for (let t = start; t <= end; t += STEP_S) {
-      const diurnal = 1 + 0.5 * Math.sin((2 * Math.PI * (t - start)) / 86400);
-      if (s.kind === 'counter') v += Math.round(s.base * STEP_S * diurnal * (0.8 + 0.4 * rand()));
-      else if (s.kind === 'gauge') v = Math.round(s.base * diurnal * (0.7 + 0.6 * rand()));
-      else v = Math.max(0, v + Math.round((rand() - 0.5) * 4));
-      lines.push(`${s.name}{service="${s.service}",host="${s.host}"} ${v} ${t * 1000}`);
-    }
-    yield `${lines.join('\n')}\n`;
-  }
-}
-
-export const BENCH_SERIES = 50;
+// The benchmark: the standard data set (bench/gen_dataset.py: 1,000 series of 4 StatsD-like
+// families, 50 hosts x 5 services, every 10 s) over 24 h, and a dashboard of 12 panels over it:
+// the six standard queries (../shared/bench) and six more of the same families.
+const BENCH_SERVICES = ['api', 'web', 'worker', 'db', 'cache'];
+export const BENCH_SERIES = 1000;
+// The standard set's series (hosts h001..h050), not the service tests' (hosts h1, h2).
+export const BENCH_SELECTOR = '{__name__=~"statsd_.*",host=~"h[0-9]{3}"}';
 
 /** 50 deploys of the benchmark's services spread over the 24 h before `end`. */
 export function benchEvents(end, count = 50, hours = 24) {
@@ -104,68 +78,55 @@ export function benchEvents(end, count = 50, hours = 24) {
 }
 
 /** The 12-panel benchmark dashboard (no "service" variable, so deploy pages ignore it). */
-export const BENCH_DASHBOARD = `title: Benchmark (12 panels)
+export const BENCH_DASHBOARD = `title: Benchmark (12 panels, the standard data set)
 description: The browser tests' render benchmark.
 time: 24h
 panels:
-  - title: Requests by service
-    type: lines
+  - title: Requests by service (Q2)
     unit: ops/s
-    expr: sum by (service) (rate(bench_requests_total[5m]))
+    expr: sum by (service) (rate(statsd_requests_total{host=~"h[0-9]{3}"}[5m]))
     legend: "{{service}}"
   - title: Requests, total
-    type: lines
     unit: ops/s
-    expr: sum(rate(bench_requests_total[5m]))
+    expr: sum(rate(statsd_requests_total{host=~"h[0-9]{3}"}[5m]))
     legend: total
-  - title: Requests by series
-    type: lines
+  - title: Requests of h000-h029 (Q3)
     unit: ops/s
-    expr: rate(bench_requests_total[5m])
-    legend: "{{service}} {{host}}"
-  - title: Requests by host
+    expr: sum(rate(statsd_requests_total{host=~"h0[0-2].*"}[5m]))
+    legend: h00-h02
+  - title: Queue depth by service, 10 m average (Q4)
     type: stacked
-    unit: ops/s
-    expr: sum by (host) (rate(bench_requests_total[5m]))
+    expr: sum by (service) (avg_over_time(statsd_queue_depth{host=~"h[0-9]{3}"}[10m]))
+    legend: "{{service}}"
+  - title: Worst latency by host (Q5)
+    unit: seconds
+    expr: max by (host) (statsd_latency_ms{host=~"h[0-9]{3}"}) / 1000
     legend: "{{host}}"
-  - title: Top 3 series
-    type: lines
+  - title: One series (Q6)
+    expr: statsd_requests_total{host="h007",service="api"}
+    legend: h007 api
+  - title: Errors by service
+    type: stacked
+    expr: sum by (service) (statsd_errors{host=~"h[0-9]{3}"})
+    legend: "{{service}}"
+  - title: Latency by service (average)
+    unit: seconds
+    expr: avg by (service) (statsd_latency_ms{host=~"h[0-9]{3}"}) / 1000
+    legend: "{{service}}"
+  - title: Top 5 request rates
     unit: ops/s
-    expr: topk(3, rate(bench_requests_total[5m]))
-    legend: "{{service}} {{host}}"
-  - title: Latency by service (avg)
-    type: lines
-    unit: seconds
-    expr: avg by (service) (bench_latency_ms) / 1000
-    legend: "{{service}}"
-  - title: Latency by service (max)
-    type: lines
-    unit: seconds
-    expr: max by (service) (bench_latency_ms) / 1000
-    legend: "{{service}}"
-  - title: Latency by series
-    type: lines
-    unit: seconds
-    expr: bench_latency_ms / 1000
+    expr: topk(5, rate(statsd_requests_total{host=~"h[0-9]{3}"}[5m]))
     legend: "{{service}} {{host}}"
   - title: Latency p90 across series
-    type: lines
     unit: seconds
-    expr: quantile(0.9, bench_latency_ms) / 1000
+    expr: quantile(0.9, statsd_latency_ms{host=~"h[0-9]{3}"}) / 1000
     legend: p90
   - title: Queue depth by service
-    type: stacked
-    unit: none
-    expr: sum by (service) (bench_queue_depth)
+    expr: sum by (service) (statsd_queue_depth{host=~"h[0-9]{3}"})
     legend: "{{service}}"
-  - title: Queue depth by series
-    type: lines
-    unit: none
-    expr: bench_queue_depth
-    legend: "{{service}} {{host}}"
   - title: Requests now
     type: single
     unit: ops/s
-    expr: sum(rate(bench_requests_total[5m]))
+    expr: sum(rate(statsd_requests_total{host=~"h[0-9]{3}"}[5m]))
     legend: now
 `;
