@@ -432,3 +432,27 @@ test('benchmark (reported, not asserted): first complete render of a 12-panel da
   assert.equal(counted, benchEvents(end).length + Object.keys(ctx.ids).length, 'every event of the range on the first graph');
   assert.deepEqual(ctx.problems.slice(problemsBefore), [], 'console/page errors on the benchmark dashboard');
 });
+
+test('explore shows a parse error at the position the server gives, and autocompletes names', async () => {
+  const problemsBefore = ctx.problems.length;
+  const bad = 'sum(rate(statsd_requests_total[5m])';  // unclosed left parenthesis
+  await open(`#/explore?expr=${encodeURIComponent(bad)}&from=now-1h&to=now`);
+  const error = await ctx.page.waitForSelector('#main .query-error', { timeout: WAIT_MS });
+  const where = await error.evaluate((e) => ({ line: e.dataset.line, col: e.dataset.col, text: e.textContent }));
+  await screenshot('07-explore-error');
+  // Prometheus' message and position for this expression: 1:36: unclosed left parenthesis.
+  assert.equal(where.line, '1', JSON.stringify(where));
+  assert.equal(where.col, '36', JSON.stringify(where));
+  assert.match(where.text, /unclosed left parenthesis/);
+  // The one console error is the browser logging the API's 400 for the bad query.
+  const logged = ctx.problems.slice(problemsBefore);
+  assert.ok(logged.every((p) => p.includes('400')), logged.join('\n'));
+  ctx.problems.length = problemsBefore;
+
+  // Autocomplete: typing the start of a metric name offers the names that begin with it.
+  await ctx.page.fill('#expr', '');
+  await ctx.page.type('#expr', 'statsd_req');
+  await ctx.page.waitForFunction(() => document.querySelector('#expr-completions')?.textContent.includes('statsd_requests_total'),
+    null, { timeout: WAIT_MS, polling: 100 });
+  assert.deepEqual(ctx.problems.slice(problemsBefore), []);
+});
