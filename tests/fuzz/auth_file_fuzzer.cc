@@ -17,6 +17,7 @@
 #include "common/strings.h"
 #include "common/yaml_guard.h"
 #include "query/notifier.h"
+#include "tests/fuzz/fuzz_check.h"
 #include "web/auth.h"
 #include "yaml-cpp/yaml.h"
 
@@ -25,12 +26,7 @@ namespace {
 
 constexpr std::string_view kSource = "fuzz.yaml";
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "check failed: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::Check;
 
 void CheckError(const absl::Status& s) {
   Check(absl::IsInvalidArgument(s), "errors are InvalidArgument");

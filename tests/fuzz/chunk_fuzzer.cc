@@ -17,16 +17,12 @@
 #include <vector>
 
 #include "storage/codec/chunk.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace plumbline::storage::codec {
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "chunk_fuzzer: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::Check;
 
 struct Samples {
   std::vector<int64_t> ts;

@@ -17,18 +17,14 @@
 #include "query/event_json.h"
 #include "query/graphite_events.h"
 #include "storage/events.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace plumbline::query {
 namespace {
 
 constexpr int64_t kNow = 1'795'651'200'000;  // 2026-11-26T00:00:00Z
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "check failed: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::Check;
 
 void CheckError(const absl::Status& s) {
   Check(absl::IsInvalidArgument(s), "errors are InvalidArgument");

@@ -19,6 +19,7 @@
 #include "collector/mapping.h"
 #include "common/strings.h"
 #include "storage/labels.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace plumbline::collector {
 namespace {
@@ -58,12 +59,7 @@ mappings:
   honor_labels: true
 )yaml";
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "mapping_fuzzer: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::Check;
 
 MetricType TypeOf(uint8_t b) {
   switch (b % 6) {
