@@ -42,7 +42,9 @@ def bench_plumbline(binary, work, prom_file, samples):
     server = Server([binary, "serve", "--data-dir", data, "--retention", "3650d",
                      "--http-listen", "127.0.0.1:%d" % port,
                      "--statsd-listen", "127.0.0.1:%d" % free_port(),
-                     "--graphite-listen", "127.0.0.1:%d" % free_port()],
+                     "--graphite-listen", "127.0.0.1:%d" % free_port(),
+                     # only the standard data set in the store: no self-scraped series
+                     "--self-scrape-interval", "off"],
                     os.path.join(work, "plumbline.log"))
     try:
         wait_http("http://127.0.0.1:%d/-/ready" % port)

@@ -85,6 +85,10 @@ class Server:
                      "--http-listen", "127.0.0.1:%d" % self.http_port,
                      "--statsd-listen", "127.0.0.1:%d" % self.statsd_port,
                      "--graphite-listen", "127.0.0.1:%d" % self.graphite_port]
+        # The server's own metrics stay out of the store, so that tests see only what they
+        # wrote, unless the test sets the interval itself.
+        if "--self-scrape-interval" not in extra_args and "self-scrape-interval" not in (config or ""):
+            self.args += ["--self-scrape-interval", "off"]
         if config is not None:
             path = os.path.join(self._tmp.name, "plumbline.yaml")
             with open(path, "w") as f:

@@ -1,4 +1,5 @@
 """End to end: `plumbline serve` as a user runs it (issue: foundation)."""
+import json
 import os
 import shutil
 import signal
@@ -64,6 +65,28 @@ class ServeTest(unittest.TestCase):
         self.assertIsNotNone(promtool, "promtool (Debian package prometheus) is required")
         check = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, timeout=60)
         self.assertEqual(check.returncode, 0, check.stdout.decode() + check.stderr.decode())
+
+    def test_the_server_stores_its_own_metrics(self):
+        server = Server(extra_args=["--self-scrape-interval", "1s"]).start()
+        self.addCleanup(server.close)
+        deadline = time.monotonic() + 20
+        result = []
+        while time.monotonic() < deadline and len(result) < 1:
+            status, _, body = http("GET", server.url + "/api/v1/query?query=plumbline_build_info")
+            self.assertEqual(status, 200, body)
+            result = json.loads(body)["data"]["result"]
+            time.sleep(0.2)
+        self.assertEqual(len(result), 1, "plumbline_build_info never stored")
+        self.assertEqual(result[0]["value"][1], "1")
+        # A later scrape holds the requests of this test, with the family's metadata.
+        metadata = {}
+        while time.monotonic() < deadline and not metadata:
+            status, _, body = http("GET", server.url + "/api/v1/metadata?metric=plumbline_http_requests_total")
+            self.assertEqual(status, 200, body)
+            metadata = json.loads(body)["data"]
+            time.sleep(0.2)
+        self.assertEqual(metadata.get("plumbline_http_requests_total", [{}])[0].get("type"), "counter",
+                         metadata)
 
     def test_sigterm_exits_zero(self):
         code = self.server.stop(signal.SIGTERM)
