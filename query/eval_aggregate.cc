@@ -140,6 +140,18 @@ bool TopkLess(double a, double b) { return std::isnan(a) || a < b; }
 // bottomk's: NaN is the biggest (vectorByReverseValueHeap).
 bool BottomkLess(double a, double b) { return std::isnan(a) || a > b; }
 
+// The groups that have points, moved out in order; `*samples` counts their points.
+EMatrix TakeNonEmpty(EMatrix* groups, int64_t* samples) {
+  EMatrix out;
+  out.reserve(groups->size());
+  for (ESeries& s : *groups) {
+    if (s.floats.empty()) continue;
+    *samples += static_cast<int64_t>(s.floats.size());
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace
 
 EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
@@ -264,12 +276,7 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
       }
     }
     int64_t n = 0;
-    EMatrix out;
-    for (ESeries& s : result) {
-      if (s.floats.empty()) continue;
-      n += static_cast<int64_t>(s.floats.size());
-      out.push_back(std::move(s));
-    }
+    EMatrix out = TakeNonEmpty(&result, &n);
     AddSamples(n);
     return out;
   }
@@ -372,14 +379,8 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
     AddSamples(n);
     return k_out;
   }
-  EMatrix out;
-  out.reserve(result.size());
   int64_t n = 0;
-  for (ESeries& s : result) {
-    if (s.floats.empty()) continue;
-    n += static_cast<int64_t>(s.floats.size());
-    out.push_back(std::move(s));
-  }
+  EMatrix out = TakeNonEmpty(&result, &n);
   AddSamples(n);
   return out;
 }
