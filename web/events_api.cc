@@ -32,8 +32,6 @@ bool AllowWrite(const EventsContext& ctx, const HttpRequest& request, HttpRespon
   return decision.allowed;
 }
 
-absl::StatusOr<FormParams> Params(const HttpRequest& request) { return ParseForm(request.query); }
-
 // A record's answer: the stored event, or the error naming the field.
 void RecordAndAnswer(const EventsContext& ctx, absl::StatusOr<storage::Event> event,
                      HttpResponse& response, bool graphite) {
@@ -55,7 +53,7 @@ void RecordAndAnswer(const EventsContext& ctx, absl::StatusOr<storage::Event> ev
 }
 
 void HandleList(const EventsContext& ctx, const HttpRequest& request, HttpResponse& response) {
-  absl::StatusOr<FormParams> params = Params(request);
+  absl::StatusOr<FormParams> params = ParseForm(request.query);
   if (!params.ok())
     return AnswerError(ApiErrorType::kBadData, ToStd(params.status().message()), response);
   storage::EventQuery q;
@@ -127,7 +125,7 @@ void HandleGet(const EventsContext& ctx, std::string_view id_text, HttpResponse&
 
 void HandleGraphiteGetData(const EventsContext& ctx, const HttpRequest& request,
                            HttpResponse& response) {
-  absl::StatusOr<FormParams> params = Params(request);
+  absl::StatusOr<FormParams> params = ParseForm(request.query);
   if (!params.ok())
     return AnswerError(ApiErrorType::kBadData, ToStd(params.status().message()), response);
   const int64_t now = ctx.clock->NowMs();
