@@ -265,10 +265,7 @@ class Notifiers::Worker {
 
   const NotifierConfig& config() const { return config_; }
 
-  bool Accepts(const Notification& n) const {
-    return Passes(config_.types, n.type) && Passes(config_.services, n.service) &&
-           Passes(config_.envs, n.env);
-  }
+  bool Accepts(const Notification& n) const { return NotifierAccepts(config_, n); }
 
   void Enqueue(std::string body) {
     bool log_overflow = false;
@@ -470,6 +467,11 @@ bool Notifiers::WaitIdle(int64_t timeout_ms) const {
     if (!worker->WaitIdle(deadline)) return false;
   }
   return true;
+}
+
+bool NotifierAccepts(const NotifierConfig& config, const Notification& n) {
+  return Passes(config.types, n.type) && Passes(config.services, n.service) &&
+         Passes(config.envs, n.env);
 }
 
 std::string EventMessage(const storage::Event& e) {

@@ -76,6 +76,9 @@ struct Notification {
   std::string json;  // the raw object; json format sends it as the body ({"text": text} if empty)
 };
 
+// Whether `n` passes the filters of `config` (types, services, envs).
+bool NotifierAccepts(const NotifierConfig& config, const Notification& n);
+
 // The body a notifier of `format` sends for `n`. Invalid UTF-8 in text becomes U+FFFD.
 std::string NotificationBody(NotifierConfig::Format format, const Notification& n);
 
