@@ -1,9 +1,11 @@
 """What the side-by-side benchmarks share: the standard data set, loopback servers stopped by
 PID, process measurements, and the peers' load/flush/compaction steps.
 
-Used by bench/storage_compare.py and bench/query_compare.py. Standard library only.
+Used by bench/storage_compare.py, bench/query_compare.py and bench/rules_compare.py. Standard
+library only.
 """
 import http.client
+import json
 import os
 import signal
 import socket
@@ -143,11 +145,36 @@ def promtool_create_blocks(om_file, data):
     return wall, cpu, rss
 
 
-def prometheus_args(work, data, port):
-    """Writes a config that scrapes nothing and returns the command line of a loopback Prometheus."""
+def plumbline_import_offline(binary, prom_file, data):
+    """Bulk-loads Prometheus text (ms timestamps) into a stopped Plumbline store, then fully compacts
+    it: (wall s, cpu s, peak RSS MB) of the import."""
+    wall, cpu, rss, proc = run_measured([binary, "import", "--retention", "3650d", "--data-dir", data, prom_file],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        raise RuntimeError("plumbline import failed: %s" % proc.stderr.read().decode())
+    compact = subprocess.run([binary, "compact", "--data-dir", data], capture_output=True, text=True)
+    if compact.returncode != 0:
+        raise RuntimeError("plumbline compact failed: %s" % compact.stderr)
+    return wall, cpu, rss
+
+
+def plumbline_args(binary, data, port, extra=()):
+    """The command line of a loopback Plumbline on `data` that listens for nothing but HTTP and
+    stores none of its own metrics (only the data set in the store), plus `extra` flags."""
+    return [binary, "serve", "--data-dir", data, "--retention", "3650d", "--http-listen", "127.0.0.1:%d" % port,
+            "--statsd-listen", "off", "--graphite-listen", "off", "--self-scrape-interval", "off"] + list(extra)
+
+
+def prometheus_args(work, data, port, rule_files=(), evaluation_interval=None):
+    """Writes a config that scrapes nothing (and evaluates `rule_files`, every `evaluation_interval`
+    if given) and returns the command line of a loopback Prometheus."""
     config = os.path.join(work, "prometheus.yml")
     with open(config, "w") as f:
         f.write("global:\n  scrape_interval: 1h\n")
+        if evaluation_interval:
+            f.write("  evaluation_interval: %s\n" % evaluation_interval)
+        if rule_files:
+            f.write("rule_files:\n" + "".join("  - %s\n" % json.dumps(os.path.abspath(r)) for r in rule_files))
     return ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + data,
             "--storage.tsdb.retention.time=3650d", "--web.listen-address=127.0.0.1:%d" % port]
 
