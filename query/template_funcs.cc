@@ -334,8 +334,12 @@ std::string FormatString(std::string_view str, char verb, const Spec& spec, cons
       std::string out;
       const size_t n = spec.prec >= 0 ? std::min<size_t>(spec.prec, s.size()) : s.size();
       for (size_t i = 0; i < n; ++i) {
-        absl::StrAppendFormat(&out, verb == 'x' ? "%02x" : "%02X",
-                              static_cast<unsigned char>(s[i]));
+        const auto byte = static_cast<unsigned char>(s[i]);
+        if (verb == 'x') {
+          absl::StrAppendFormat(&out, "%02x", byte);
+        } else {
+          absl::StrAppendFormat(&out, "%02X", byte);
+        }
       }
       return Pad(out, spec, false);
     }

@@ -77,12 +77,15 @@ char32_t DecodeRune(std::string_view s, size_t i, int* width) {
   if (c < 0x80) return c;
   int n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
   if (n == 0 || i + n > s.size()) return 0xFFFD;
-  char32_t r = c & (0x7F >> (n + 1));
+  char32_t r = c & (0xFF >> (n + 1));
   for (int k = 1; k < n; ++k) {
     const auto cc = static_cast<unsigned char>(s[i + k]);
     if ((cc & 0xC0) != 0x80) return 0xFFFD;
     r = (r << 6) | (cc & 0x3F);
   }
+  // Overlong forms, surrogates and values past U+10FFFF are invalid, as in Go.
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (r < kMin[n] || r > 0x10FFFF || (r >= 0xD800 && r < 0xE000)) return 0xFFFD;
   *width = n;
   return r;
 }
@@ -218,7 +221,7 @@ class Lexer {
       int width;
       const char32_t r = DecodeRune(in_, pos_, &width);
       const size_t start = pos_;
-      if (r < 0x80 && IsSpace(static_cast<char>(r))) {
+      if (width == 1 && IsSpace(in_[pos_])) {
         size_t p = pos_;
         while (p < in_.size() && IsSpace(in_[p])) ++p;
         // A space that begins " -}}" belongs to the delimiter.

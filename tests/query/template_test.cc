@@ -420,6 +420,11 @@ TEST(TemplateTest, ParseErrors) {
             "PARSE: template: t:2: unclosed action started at t:1");
   EXPECT_EQ(Expand("{{ 99999999999999999999 }}"),
             "PARSE: template: t:1: integer overflow: \"99999999999999999999\"");
+  // Multi-byte runes (a fuzzer find: a mis-decoded rune once read as a space).
+  EXPECT_EQ(Expand("{{\xd0\x89"), "PARSE: template: t:1: function \"\xd0\x89\" not defined");
+  EXPECT_EQ(Expand("{{ \xc0\x89 }}"),
+            "PARSE: template: t:1: unrecognized character in action: U+FFFD");
+  EXPECT_EQ(Expand("\xc3\xa9{{ \"\xc3\xa9\" }}"), "\xc3\xa9\xc3\xa9");
   // Nesting is bounded, whatever the input.
   std::string deep;
   for (int i = 0; i < 200; ++i) deep += "{{ if true }}";
