@@ -36,9 +36,11 @@ storage::Labels WithLabels(
     const storage::Labels& base,
     std::initializer_list<std::pair<std::string_view, std::string_view>> add) {
   std::vector<storage::Label> items = base.items();
-  for (const auto& [name, value] : add) {
+  for (const auto& kv : add) {
+    const std::string_view name = kv.first;
+    const std::string_view value = kv.second;
     auto it = std::find_if(items.begin(), items.end(),
-                           [&](const storage::Label& l) { return l.name == name; });
+                           [name](const storage::Label& l) { return l.name == name; });
     if (it != items.end()) {
       it->value = std::string(value);
     } else {
@@ -87,7 +89,9 @@ absl::StatusOr<std::vector<RuleSample>> AlertingRule::Eval(const Vector& result,
     for (const storage::Label& l : sample.metric.items()) {
       if (l.name != storage::kMetricNameLabel) items.push_back(l);
     }
-    for (const auto& [name, value] : rule_.labels) {
+    for (const auto& kv : rule_.labels) {
+      const std::string& name = kv.first;
+      const std::string& value = kv.second;
       auto t = rule_.label_templates.find(name);
       std::string expanded =
           t == rule_.label_templates.end() ? value : Expand(t->second, data, env.query);
