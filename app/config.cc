@@ -5,12 +5,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/duration.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "common/yaml_guard.h"
+#include "query/alert_notify.h"
+#include "storage/labels.h"
 #include "yaml-cpp/yaml.h"
 
 namespace plumbline::app {
@@ -174,6 +177,75 @@ std::vector<Setting> MakeSettings() {
          }
          return absl::OkStatus();
        }},
+      {"rule-files",
+       "Glob of Prometheus rule files (repeatable); reloaded on SIGHUP and POST /-/reload", "",
+       [](std::string_view v, ServeConfig* c) {
+         if (!v.empty()) c->rule_files.emplace_back(v);  // "": none
+         return absl::OkStatus();
+       },
+       [](ServeConfig* c) { c->rule_files.clear(); }},
+      {"alertmanager-url",
+       "Alertmanager to send alerts to, e.g. http://127.0.0.1:9093 (repeatable)", "",
+       [](std::string_view v, ServeConfig* c) {
+         if (v.empty()) return absl::OkStatus();  // none
+         PL_RETURN_IF_ERROR(query::ValidateAlertmanagerUrl(v));
+         c->alertmanager_urls.emplace_back(v);
+         return absl::OkStatus();
+       },
+       [](ServeConfig* c) { c->alertmanager_urls.clear(); }},
+      {"evaluation-interval", "How often rule groups without an interval are evaluated", "1m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 1000, "1s", &c->evaluation_interval_ms);
+       }},
+      {"external-url",
+       "The URL users reach this server at, for alert links (default http://<http-listen>)", "",
+       [](std::string_view v, ServeConfig* c) {
+         if (!v.empty() && !absl::StartsWith(ToAbsl(v), "http://") &&
+             !absl::StartsWith(ToAbsl(v), "https://")) {
+           return absl::InvalidArgumentError("expected an http:// or https:// URL");
+         }
+         c->external_url = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"external-label",
+       "A label name=value every alert carries ($externalLabels in templates; repeatable)", "",
+       [](std::string_view v, ServeConfig* c) {
+         if (v.empty()) return absl::OkStatus();  // none
+         const size_t eq = v.find('=');
+         if (eq == std::string_view::npos) return absl::InvalidArgumentError("expected name=value");
+         const std::string_view name = v.substr(0, eq);
+         PL_RETURN_IF_ERROR(storage::ValidateLabelName(name));
+         PL_RETURN_IF_ERROR(storage::ValidateLabelValue(v.substr(eq + 1)));
+         c->external_labels[std::string(name)] = std::string(v.substr(eq + 1));
+         return absl::OkStatus();
+       },
+       [](ServeConfig* c) { c->external_labels.clear(); }},
+      {"alert-resend-delay", "How often a firing alert is re-sent to Alertmanager", "1m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 1000, "1s", &c->alert_resend_delay_ms);
+       }},
+      {"alert-for-grace-period",
+       "After a restart, an alert's restored `for` waits at least this long", "10m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 0, "0s", &c->alert_for_grace_period_ms);
+       }},
+      {"alert-for-outage-tolerance",
+       "A restart within this long restores the `for` state of pending alerts", "1h",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 0, "0s", &c->alert_for_outage_tolerance_ms);
+       }},
+      {"alert-changes-window",
+       "Alerts name the deploy-log events of their service from this long before they began", "30m",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyDuration(v, 0, "0s", &c->alert_changes_window_ms);
+       }},
+      {"alert-service-label", "The alert label that names its service (for recent changes)",
+       "service",
+       [](std::string_view v, ServeConfig* c) {
+         PL_RETURN_IF_ERROR(storage::ValidateLabelName(v));
+         c->alert_service_label = std::string(v);
+         return absl::OkStatus();
+       }},
   };
 }
 
@@ -238,9 +310,35 @@ absl::Status LoadConfigText(std::string_view text, std::string_view source_name,
                                                "\" (known keys: ", SettingNames(), ", notifiers)"));
     }
     const std::string where = StrCat("config file ", source_name, " line ", line, ": ", key);
+    if (setting->clear && entry.second.IsSequence()) {
+      setting->clear(config);
+      for (const YAML::Node& item : entry.second) {
+        const std::string item_where =
+            StrCat("config file ", source_name, " line ", item.Mark().line + 1, ": ", key);
+        if (!item.IsScalar()) {
+          return absl::InvalidArgumentError(StrCat(item_where, ": expected a single value"));
+        }
+        PL_RETURN_IF_ERROR(ApplySetting(*setting, item.Scalar(), item_where, config));
+      }
+      continue;
+    }
+    if (setting->clear && setting->name == "external-label" && entry.second.IsMap()) {
+      setting->clear(config);
+      for (const auto& item : entry.second) {
+        const std::string item_where =
+            StrCat("config file ", source_name, " line ", item.first.Mark().line + 1, ": ", key);
+        if (!item.second.IsScalar()) {
+          return absl::InvalidArgumentError(StrCat(item_where, ": expected a single value"));
+        }
+        PL_RETURN_IF_ERROR(ApplySetting(
+            *setting, StrCat(item.first.Scalar(), "=", item.second.Scalar()), item_where, config));
+      }
+      continue;
+    }
     if (!entry.second.IsScalar()) {
       return absl::InvalidArgumentError(StrCat(where, ": expected a single value"));
     }
+    if (setting->clear) setting->clear(config);
     PL_RETURN_IF_ERROR(ApplySetting(*setting, entry.second.Scalar(), where, config));
   }
   return absl::OkStatus();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,17 @@ struct ServeConfig {
   std::vector<query::NotifierConfig> notifiers;
   std::string dashboards_dir = "./dashboards";
   int64_t self_scrape_interval_ms = 15'000;  // 0: off
+  // Alerting and recording rules.
+  std::vector<std::string> rule_files;  // globs
+  std::vector<std::string> alertmanager_urls;
+  int64_t evaluation_interval_ms = 60'000;  // groups without `interval:`
+  std::string external_url;                 // "": http://<http-listen>
+  std::map<std::string, std::string> external_labels;
+  int64_t alert_resend_delay_ms = 60'000;
+  int64_t alert_for_grace_period_ms = 10 * 60'000;
+  int64_t alert_for_outage_tolerance_ms = 3600'000;
+  int64_t alert_changes_window_ms = 30 * 60'000;
+  std::string alert_service_label = "service";
 };
 
 // One setting: its name (flag without "--", and config key), help and how to apply a value.
@@ -50,6 +62,9 @@ struct Setting {
   std::string default_value;
   // Parses `value` into `config`; InvalidArgument says what was expected.
   std::function<absl::Status(std::string_view value, ServeConfig* config)> apply;
+  // Set for a repeatable setting (a list: the flag may be given several times, the key may
+  // hold a YAML sequence): empties the list before a source's values are applied.
+  std::function<void(ServeConfig* config)> clear = nullptr;
 };
 
 // All settings of `serve`, in the order `--help` shows them.

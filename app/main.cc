@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "app/check_command.h"
 #include "app/config.h"
+#include "app/drill_command.h"
 #include "app/event_command.h"
 #include "app/export_command.h"
 #include "app/import_command.h"
@@ -21,6 +23,7 @@ namespace {
 struct ServeFlags {
   std::string config_path;
   std::map<std::string, std::string> values;
+  std::map<std::string, std::vector<std::string>> lists;  // repeatable settings
   std::map<std::string, CLI::Option*> options;
 };
 
@@ -32,8 +35,11 @@ void AddServe(CLI::App& app, ServeFlags* flags) {
                    "YAML config file; its keys are the flag names without --")
       ->check(CLI::ExistingFile);
   for (const Setting& s : ServeSettings()) {
-    flags->options[s.name] = serve->add_option("--" + s.name, flags->values[s.name],
-                                               s.help + " (default " + s.default_value + ")");
+    const std::string help =
+        s.default_value.empty() ? s.help : s.help + " (default " + s.default_value + ")";
+    flags->options[s.name] = s.clear
+                                 ? serve->add_option("--" + s.name, flags->lists[s.name], help)
+                                 : serve->add_option("--" + s.name, flags->values[s.name], help);
   }
 }
 
@@ -107,6 +113,27 @@ void AddExport(CLI::App& app, ExportFlags* flags) {
   cmd->add_option("--end", flags->end_ms, "Last timestamp, unix ms");
 }
 
+void AddDrill(CLI::App& app, DrillFlags* flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "drill",
+      "Fire drill: a running server sends a clearly marked test alert through every "
+      "Alertmanager and chat notifier, and this prints what each did");
+  cmd->add_option("--service", flags->service, "The service the test alert names, e.g. api");
+  cmd->add_option("--server", flags->server, "URL of the server (default http://127.0.0.1:8080)");
+  cmd->add_option("--token", flags->token, "Bearer token (default: $PLUMBLINE_TOKEN)");
+  cmd->footer(
+      "Exit codes: 0 every destination took it, 1 one failed or none is configured, "
+      "3 server unreachable");
+}
+
+void AddCheck(CLI::App& app, std::vector<std::string>* rule_files) {
+  CLI::App* check = app.add_subcommand("check", "Check files as the server would load them");
+  check->require_subcommand(1);
+  CLI::App* rules =
+      check->add_subcommand("rules", "Check Prometheus rule files (as promtool check rules does)");
+  rules->add_option("FILE", *rule_files, "Rule files")->required();
+}
+
 // Config file first, then the flags given on the command line (flags win).
 absl::Status BuildServeConfig(const ServeFlags& flags, ServeConfig* config) {
   if (!flags.config_path.empty()) {
@@ -115,6 +142,14 @@ absl::Status BuildServeConfig(const ServeFlags& flags, ServeConfig* config) {
   }
   for (const Setting& s : ServeSettings()) {
     if (flags.options.at(s.name)->count() == 0) continue;
+    if (s.clear) {
+      s.clear(config);
+      for (const std::string& value : flags.lists.at(s.name)) {
+        absl::Status status = ApplySetting(s, value, "flag --" + s.name, config);
+        if (!status.ok()) return status;
+      }
+      continue;
+    }
     absl::Status status = ApplySetting(s, flags.values.at(s.name), "flag --" + s.name, config);
     if (!status.ok()) return status;
   }
@@ -144,6 +179,10 @@ int Main(int argc, char** argv) {
            "Record another change in the deploy log: a feature-flag flip, a config push, an "
            "incident, a note",
            &event_flags);
+  DrillFlags drill_flags;
+  AddDrill(app, &drill_flags);
+  std::vector<std::string> rule_files;
+  AddCheck(app, &rule_files);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -153,6 +192,9 @@ int Main(int argc, char** argv) {
 
   if (app.got_subcommand("deploy")) return RunEvent(deploy_flags);
   if (app.got_subcommand("event")) return RunEvent(event_flags);
+
+  if (app.got_subcommand("drill")) return RunDrill(drill_flags);
+  if (app.got_subcommand("check")) return RunCheckRules(rule_files);
 
   if (app.got_subcommand("import")) return RunImport(import_flags);
   if (app.got_subcommand("query")) return RunQuery(query_flags);

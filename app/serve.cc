@@ -15,12 +15,16 @@
 #include "common/build_info.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "prometheus/registry.h"
+#include "query/alert_notify.h"
 #include "query/api.h"
 #include "query/event_json.h"
 #include "query/event_log.h"
 #include "query/notifier.h"
 #include "query/promql.h"
+#include "query/rule_file.h"
+#include "query/rule_manager.h"
 #include "storage/engine.h"
 #include "web/auth.h"
 #include "web/dashboards.h"
@@ -29,6 +33,7 @@
 #include "web/import_api.h"
 #include "web/query_api.h"
 #include "web/router.h"
+#include "web/rules_routes.h"
 #include "web/ui_routes.h"
 
 namespace plumbline::app {
@@ -103,6 +108,16 @@ int RunServe(const ServeConfig& config) {
     PL_LOG(Info) << "no --auth-file: writes are accepted from loopback clients only";
   }
 
+  // Rule files are checked before anything starts: a broken one refuses the start.
+  if (!config.rule_files.empty()) {
+    if (absl::StatusOr<std::vector<query::RuleGroup>> groups =
+            query::LoadRuleFiles(config.rule_files);
+        !groups.ok()) {
+      PL_LOG(Error) << "cannot load the rule files:\n" << groups.status().message();
+      return 1;
+    }
+  }
+
   std::atomic<bool> ready{false};
   // Set once storage is open; handlers that need it answer 503 until then.
   std::atomic<storage::Engine*> engine_slot{nullptr};
@@ -113,6 +128,8 @@ int RunServe(const ServeConfig& config) {
   router.Add(web::ImportRoute(&engine_slot, auth.get()));
   for (web::Route& route : web::QueryApiRoutes(&query_api_slot)) router.Add(std::move(route));
   for (web::Route& route : web::EventsRoutes(&events_slot)) router.Add(std::move(route));
+  std::atomic<const web::RulesContext*> rules_slot{nullptr};
+  for (web::Route& route : web::RulesRoutes(&rules_slot)) router.Add(std::move(route));
   web::DashboardStore dashboards(config.dashboards_dir, web::ShippedDashboards());
   for (web::Route& route : web::DashboardRoutes(&dashboards)) router.Add(std::move(route));
   for (web::Route& route : web::UiRoutes()) router.Add(std::move(route));
@@ -212,15 +229,82 @@ int RunServe(const ServeConfig& config) {
   events_slot.store(&events_context, std::memory_order_release);
   auto self_scraper =
       std::make_unique<SelfScraper>(&exposition, engine->get(), config.self_scrape_interval_ms);
+
+  // Alerts go to the Alertmanagers and to the deploy log's chat notifiers, each naming the
+  // recent changes of its service from the deploy log.
+  const std::string external_url =
+      !config.external_url.empty()
+          ? config.external_url
+          : StrCat("http://", config.http_listen.host, ":", (*http)->port());
+  query::AlertNotifierOptions alert_options;
+  alert_options.alertmanager_urls = config.alertmanager_urls;
+  alert_options.external_labels = config.external_labels;
+  alert_options.external_url = external_url;
+  alert_options.service_label = config.alert_service_label;
+  alert_options.chat_configs = config.notifiers;
+  auto alert_notifier = std::make_unique<query::AlertNotifier>(alert_options, notifiers.get(),
+                                                               HttpDeliver(), registry.get());
+  query::RecentChangesOptions changes_options;
+  changes_options.service_label = config.alert_service_label;
+  changes_options.window_ms = config.alert_changes_window_ms;
+  const query::ExtraAnnotationsFn recent_changes =
+      query::RecentChangesAnnotation((*engine)->events(), changes_options);
+  std::unique_ptr<query::RuleManager> rules;
+  if (!config.rule_files.empty()) {
+    query::RuleEvalEnv env;
+    env.storage = engine->get();
+    env.promql = &promql;
+    env.external_labels = config.external_labels;
+    env.external_url = external_url;
+    env.resend_delay_ms = config.alert_resend_delay_ms;
+    env.outage_tolerance_ms = config.alert_for_outage_tolerance_ms;
+    env.for_grace_period_ms = config.alert_for_grace_period_ms;
+    env.send = [n = alert_notifier.get()](const query::Rule& rule, std::vector<query::Alert> a) {
+      n->Send(rule, std::move(a));
+    };
+    env.announce = [n = alert_notifier.get()](const query::Rule& rule,
+                                              const query::AlertingRule::Transition& t) {
+      n->Announce(rule, t);
+    };
+    env.extra_annotations = recent_changes;
+    query::RuleManagerOptions rule_options;
+    rule_options.rule_files = config.rule_files;
+    rule_options.default_interval_ms = config.evaluation_interval_ms;
+    rule_options.registry = registry.get();
+    rules = std::make_unique<query::RuleManager>(std::move(env), rule_options);
+    if (absl::Status s = rules->Start(); !s.ok()) {
+      PL_LOG(Error) << "cannot load the rule files:\n" << s.message();
+      (*http)->Shutdown(kShutdownDeadlineMs);
+      return 1;
+    }
+  }
+  web::RulesContext rules_context;
+  rules_context.rules = rules.get();
+  rules_context.notifier = alert_notifier.get();
+  rules_context.auth = auth.get();
+  rules_context.clock = SystemClock::Get();
+  rules_context.service_label = config.alert_service_label;
+  rules_context.extra_annotations = recent_changes;
+  rules_slot.store(&rules_context, std::memory_order_release);
   ready.store(true, std::memory_order_release);
   PL_LOG(Info) << "server is ready";
 
-  const int sig = WaitForShutdownSignal();
+  int sig = 0;
+  while ((sig = WaitForSignal()) == SIGHUP) {
+    if (!rules) {
+      PL_LOG(Info) << "received SIGHUP: no --rule-files to reload";
+    } else if (absl::Status s = rules->Reload(); !s.ok()) {
+      PL_LOG(Error) << "reload refused, the previous rules keep running:\n" << s.message();
+    }
+  }
   PL_LOG(Info) << "received " << ::strsignal(sig)
                << ", shutting down (send it again to exit at once)";
   ExitOnSecondSignal();
   ready.store(false, std::memory_order_release);
   (*http)->Shutdown(kShutdownDeadlineMs);
+  rules_slot.store(nullptr, std::memory_order_release);
+  rules.reset();  // stops the groups: no evaluation after this
+  alert_notifier.reset();
   (*statsd)->Stop();  // final flush
   statsd->reset();
   self_scraper.reset();

@@ -17,6 +17,7 @@ sigset_t ShutdownSet() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -28,12 +29,19 @@ void BlockShutdownSignals() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-int WaitForShutdownSignal() {
+int WaitForSignal() {
   sigset_t set = ShutdownSet();
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
   }
   return sig;
+}
+
+int WaitForShutdownSignal() {
+  while (true) {
+    const int sig = WaitForSignal();
+    if (sig != SIGHUP) return sig;
+  }
 }
 
 void ExitOnSecondSignal() {

@@ -109,6 +109,62 @@ notifiers:
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("config file p.yaml line 5: format")));
 }
 
+TEST(ConfigTest, RuleSettingsTakeListsAndMaps) {
+  ServeConfig config;
+  EXPECT_EQ(config.evaluation_interval_ms, 60'000);
+  EXPECT_EQ(config.alert_changes_window_ms, 30 * 60'000);
+  EXPECT_EQ(config.alert_service_label, "service");
+  PL_ASSERT_OK(LoadConfigText(R"(
+rule-files:
+  - /etc/plumbline/rules/*.yaml
+  - /srv/team/alerts.yaml
+alertmanager-url: http://127.0.0.1:9093
+external-label:
+  cluster: eu1
+  replica: a
+evaluation-interval: 30s
+external-url: https://metrics.example
+alert-resend-delay: 2m
+alert-for-grace-period: 5m
+alert-for-outage-tolerance: 2h
+alert-changes-window: 1h
+alert-service-label: app
+)",
+                              "p.yaml", &config));
+  EXPECT_EQ(config.rule_files,
+            (std::vector<std::string>{"/etc/plumbline/rules/*.yaml", "/srv/team/alerts.yaml"}));
+  EXPECT_EQ(config.alertmanager_urls, (std::vector<std::string>{"http://127.0.0.1:9093"}));
+  EXPECT_EQ(config.external_labels,
+            (std::map<std::string, std::string>{{"cluster", "eu1"}, {"replica", "a"}}));
+  EXPECT_EQ(config.evaluation_interval_ms, 30'000);
+  EXPECT_EQ(config.external_url, "https://metrics.example");
+  EXPECT_EQ(config.alert_resend_delay_ms, 120'000);
+  EXPECT_EQ(config.alert_for_grace_period_ms, 300'000);
+  EXPECT_EQ(config.alert_for_outage_tolerance_ms, 7'200'000);
+  EXPECT_EQ(config.alert_changes_window_ms, 3'600'000);
+  EXPECT_EQ(config.alert_service_label, "app");
+
+  // A flag replaces the file's list (flags win); repeated flags add up.
+  const Setting* rule_files = FindSetting("rule-files");
+  ASSERT_NE(rule_files, nullptr);
+  ASSERT_TRUE(rule_files->clear);
+  rule_files->clear(&config);
+  PL_ASSERT_OK(ApplySetting(*rule_files, "a.yaml", "flag --rule-files", &config));
+  PL_ASSERT_OK(ApplySetting(*rule_files, "b/*.yaml", "flag --rule-files", &config));
+  EXPECT_EQ(config.rule_files, (std::vector<std::string>{"a.yaml", "b/*.yaml"}));
+
+  EXPECT_THAT(LoadConfigText("alertmanager-url: 127.0.0.1:9093\n", "p.yaml", &config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 1: alertmanager-url: invalid value")));
+  EXPECT_THAT(LoadConfigText("external-label:\n  bad-name: x\n", "p.yaml", &config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2: external-label")));
+  EXPECT_THAT(LoadConfigText("rule-files:\n  - [a]\n", "p.yaml", &config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 2: rule-files: expected a single value")));
+  EXPECT_THAT(LoadConfigText("evaluation-interval: 10ms\n", "p.yaml", &config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 1s")));
+}
+
 TEST(ConfigTest, FlagErrorsNameTheFlag) {
   ServeConfig config;
   const Setting* setting = FindSetting("flush-interval");

@@ -1,0 +1,78 @@
+#include "app/drill_command.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+
+#include "app/http_client.h"
+#include "nlohmann/json.hpp"
+
+namespace plumbline::app {
+namespace {
+
+// A drill waits for each destination in turn, each up to its own timeout.
+constexpr int64_t kRequestTimeoutMs = 120'000;
+
+std::string UrlEncode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunDrill(const DrillFlags& flags) {
+  std::string token = flags.token;
+  if (token.empty()) {
+    if (const char* env = std::getenv("PLUMBLINE_TOKEN")) token = env;
+  }
+  std::string server = flags.server;
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  HttpClient::Request request;
+  request.method = "POST";
+  request.url = server + "/-/drill";
+  if (!flags.service.empty()) request.url += "?service=" + UrlEncode(flags.service);
+  if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + token});
+  request.timeout_ms = kRequestTimeoutMs;
+  HttpClient client;
+  absl::StatusOr<HttpClient::Response> response = client.Send(request);
+  if (!response.ok()) {
+    std::cerr << response.status().message() << "\n";
+    return 3;
+  }
+  nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
+  const bool has_results = answer.is_object() && answer.contains("data") &&
+                           answer["data"].is_object() && answer["data"].contains("results") &&
+                           answer["data"]["results"].is_array();
+  if (!has_results) {
+    std::cerr << "the server refused the drill (HTTP " << response->status
+              << "): " << ErrorMessageOf(response->body) << "\n";
+    return 1;
+  }
+  const nlohmann::json& results = answer["data"]["results"];
+  if (results.empty()) {
+    std::cout << "fire drill: the server has no Alertmanager (--alertmanager-url) and no chat "
+                 "notifier (notifiers:) to send alerts to\n";
+    return 1;
+  }
+  bool all_ok = true;
+  std::cout << "fire drill" << (flags.service.empty() ? "" : " for " + flags.service) << ":\n";
+  for (const nlohmann::json& r : results) {
+    const bool ok = r.value("ok", false);
+    all_ok = all_ok && ok;
+    std::cout << "  " << (ok ? "ok    " : "FAILED") << "  " << r.value("target", "?") << ": "
+              << r.value("detail", "") << "\n";
+  }
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace plumbline::app
