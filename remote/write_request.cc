@@ -95,7 +95,10 @@ ConvertReport ToAppendBatch(const prometheus::WriteRequest& request, storage::Ap
   }
   if (metadata != nullptr) {
     for (const prometheus::MetricMetadata& m : request.metadata()) {
-      if (m.metric_family_name().empty()) continue;
+      if (m.metric_family_name().empty() || !storage::IsValidUtf8(m.metric_family_name()) ||
+          !storage::IsValidUtf8(m.help()) || !storage::IsValidUtf8(m.unit())) {
+        continue;  // advisory only: nothing to report
+      }
       metadata->push_back(storage::MetricMetadata{
           m.metric_family_name(), std::string(MetricTypeName(m.type())), m.help(), m.unit()});
     }
