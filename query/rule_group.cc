@@ -53,14 +53,29 @@ RuleGroupEvaluator::RuleGroupEvaluator(RuleGroup group, int64_t interval_ms, con
 RuleGroupEvaluator::~RuleGroupEvaluator() = default;
 
 absl::StatusOr<Vector> RuleGroupEvaluator::Query(const Rule& rule, int64_t ts_ms) const {
-  absl::StatusOr<QueryResult> result =
-      env_->promql->InstantExpr(*rule.expr, ts_ms, env_->query_options);
-  if (!result.ok()) return result.status();
-  if (auto* v = std::get_if<Vector>(&result->value)) return std::move(*v);
-  if (auto* s = std::get_if<Scalar>(&result->value)) {
+  absl::StatusOr<Value> value;
+  if (env_->remote_instant) {
+    value = env_->remote_instant(rule.expr_text, ts_ms);
+  } else {
+    absl::StatusOr<QueryResult> result =
+        env_->promql->InstantExpr(*rule.expr, ts_ms, env_->query_options);
+    if (!result.ok()) return result.status();
+    value = std::move(result->value);
+  }
+  if (!value.ok()) return value.status();
+  if (auto* v = std::get_if<Vector>(&*value)) return std::move(*v);
+  if (auto* s = std::get_if<Scalar>(&*value)) {
     return Vector{Sample{storage::Labels(), s->t, s->v}};
   }
   return absl::InvalidArgumentError("rule result is not a vector or scalar");
+}
+
+absl::StatusOr<Value> RuleGroupEvaluator::TemplateQuery(std::string_view expr,
+                                                        int64_t ts_ms) const {
+  if (env_->remote_instant) return env_->remote_instant(expr, ts_ms);
+  absl::StatusOr<QueryResult> result = env_->promql->Instant(expr, ts_ms, env_->query_options);
+  if (!result.ok()) return result.status();
+  return std::move(result->value);
 }
 
 void RuleGroupEvaluator::Eval(int64_t ts_ms) {
@@ -145,14 +160,14 @@ void RuleGroupEvaluator::EvalAlerting(RuleState* state, int64_t ts_ms) {
     template_env.external_url = env_->external_url;
     template_env.query =
         [this, ts_ms](std::string_view expr) -> absl::StatusOr<std::vector<TemplateSample>> {
-      absl::StatusOr<QueryResult> r = env_->promql->Instant(expr, ts_ms, env_->query_options);
+      absl::StatusOr<Value> r = TemplateQuery(expr, ts_ms);
       if (!r.ok()) return r.status();
       std::vector<TemplateSample> out;
-      if (auto* s = std::get_if<Scalar>(&r->value)) {
+      if (auto* s = std::get_if<Scalar>(&*r)) {
         out.push_back({{}, s->v});
         return out;
       }
-      auto* v = std::get_if<Vector>(&r->value);
+      auto* v = std::get_if<Vector>(&*r);
       if (v == nullptr) return absl::InvalidArgumentError("query result is not a vector or scalar");
       for (const Sample& sample : *v) {
         TemplateSample ts;

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -23,6 +24,7 @@
 #include "query/alerting_rule.h"
 #include "query/promql.h"
 #include "query/rule_file.h"
+#include "query/value.h"
 
 namespace plumbline::storage {
 class Engine;
@@ -41,6 +43,10 @@ namespace plumbline::query {
 struct RuleEvalEnv {
   storage::Engine* storage = nullptr;
   const PromqlEngine* promql = nullptr;
+  // When set (--query-backend), rule expressions and the `query` template function are
+  // evaluated by this instead of `promql`: an instant query of the text at t_ms. Recording
+  // rule output, ALERTS and the `for` state restore stay on `storage`.
+  std::function<absl::StatusOr<Value>(std::string_view expr, int64_t t_ms)> remote_instant;
   QueryOptions query_options;
   std::map<std::string, std::string> external_labels;
   std::string external_url;
@@ -109,6 +115,8 @@ class RuleGroupEvaluator {
   void EvalRecording(RuleState* state, int64_t ts_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EvalAlerting(RuleState* state, int64_t ts_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<Vector> Query(const Rule& rule, int64_t ts_ms) const;
+  // The `query` template function's instant query, locally or on the remote backend.
+  absl::StatusOr<Value> TemplateQuery(std::string_view expr, int64_t ts_ms) const;
   // Stores `samples` and staleness markers for what the rule wrote last time and not now.
   absl::Status Write(RuleState* state, std::vector<RuleSample> samples, int64_t ts_ms)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
