@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "common/yaml_guard.h"
 #include "query/alert_notify.h"
+#include "query/query_backend.h"
 #include "storage/labels.h"
 #include "yaml-cpp/yaml.h"
 
@@ -244,6 +245,15 @@ std::vector<Setting> MakeSettings() {
        [](std::string_view v, ServeConfig* c) {
          PL_RETURN_IF_ERROR(storage::ValidateLabelName(v));
          c->alert_service_label = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"query-backend",
+       "A Prometheus-compatible query API (e.g. http://127.0.0.1:8428) that answers the UI's and "
+       "the rules' queries instead of the local store",
+       "",
+       [](std::string_view v, ServeConfig* c) {
+         if (!v.empty()) PL_RETURN_IF_ERROR(query::ValidateQueryBackendUrl(v));
+         c->query_backend = std::string(v);
          return absl::OkStatus();
        }},
   };

@@ -53,6 +53,8 @@ struct ServeConfig {
   int64_t alert_for_outage_tolerance_ms = 3600'000;
   int64_t alert_changes_window_ms = 30 * 60'000;
   std::string alert_service_label = "service";
+  // A Prometheus-compatible query API the UI's API and the rules query ("": the local store).
+  std::string query_backend;
 };
 
 // One setting: its name (flag without "--", and config key), help and how to apply a value.

@@ -3,11 +3,13 @@
 #include <zlib.h>
 
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/strings.h"
@@ -24,6 +26,29 @@ constexpr std::string_view kLabelSuffix = "/values";
 
 using ApiCall = std::function<query::ApiResponse(
     const query::PrometheusApi& api, const HttpRequest& request, const query::ApiParams& params)>;
+// Where a request goes on the query backend ("api/v1/query"); nullopt: nowhere (404).
+using RemotePath = std::function<std::optional<std::string>(const HttpRequest& request)>;
+
+// The query backend a route forwards to (both null: the local store answers).
+struct Remote {
+  const query::QueryBackend* backend = nullptr;
+  RemotePath path;
+};
+
+// Go's url.PathEscape of one path segment.
+std::string PathEscape(std::string_view segment) {
+  std::string out;
+  for (const char c : segment) {
+    const auto u = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(u) ||
+        std::string_view("-_.~$&+=:@").find(c) != std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      absl::StrAppendFormat(&out, "%%%02X", u);
+    }
+  }
+  return out;
+}
 
 // Go's url.QueryUnescape: '+' is a space; a bad escape is named as Go names it.
 bool QueryUnescape(std::string_view s, std::string* out, std::string* error) {
@@ -138,17 +163,25 @@ void Send(const HttpRequest& request, query::ApiResponse api, HttpResponse& resp
 }
 
 HttpHandler Handler(const std::atomic<const query::PrometheusApi*>* slot, bool form_errors,
-                    ApiCall call) {
-  return [slot, form_errors, call = std::move(call)](const HttpRequest& request,
-                                                     HttpResponse& response) {
+                    ApiCall call, Remote remote = {}) {
+  return [slot, form_errors, call = std::move(call), remote = std::move(remote)](
+             const HttpRequest& request, HttpResponse& response) {
     SetCors(request, response);
     if (request.method == "OPTIONS") {
       response.status = 204;
       return;
     }
+    std::optional<std::string> remote_path;
+    if (remote.backend != nullptr) {
+      remote_path = remote.path(request);
+      if (!remote_path) {
+        Send(request, {404, ""}, response);
+        return;
+      }
+    }
     // Written once by serve when storage is open; acquire pairs with that release store.
     const query::PrometheusApi* api = slot->load(std::memory_order_acquire);
-    if (api == nullptr) {
+    if (api == nullptr && !remote_path) {
       Send(request,
            {query::ApiErrorHttpStatus(query::ApiErrorType::kUnavailable),
             query::ApiErrorJson(query::ApiErrorType::kUnavailable, "storage is not open yet")},
@@ -168,8 +201,24 @@ HttpHandler Handler(const std::atomic<const query::PrometheusApi*>* slot, bool f
            response);
       return;
     }
+    if (remote_path) {
+      Send(request, remote.backend->Forward(*remote_path, params), response);
+      return;
+    }
     Send(request, call(*api, request, params), response);
   };
+}
+
+// The label name of a /api/v1/label/<name>/values path, or nullopt.
+std::optional<std::string> LabelNameOf(const HttpRequest& request) {
+  std::string_view rest = std::string_view(request.path).substr(kLabelPrefix.size());
+  std::string name;
+  if (!rest.ends_with(kLabelSuffix) ||
+      !PercentDecode(rest.substr(0, rest.size() - kLabelSuffix.size()), &name) || name.empty() ||
+      name.find('/') != std::string::npos) {
+    return std::nullopt;
+  }
+  return name;
 }
 
 Route MakeRoute(std::string pattern, std::string name, HttpHandler handler) {
@@ -186,16 +235,27 @@ Route MakeRoute(std::string pattern, std::string name, HttpHandler handler) {
 
 std::string GzipCompress(std::string_view data) { return Compress(data, 15 + 16); }
 
-std::vector<Route> QueryApiRoutes(const std::atomic<const query::PrometheusApi*>* api) {
+std::vector<Route> QueryApiRoutes(const std::atomic<const query::PrometheusApi*>* api,
+                                  const query::QueryBackend* backend) {
   using query::ApiParams;
   using query::PrometheusApi;
-  const auto simple = [api](std::string path,
-                            query::ApiResponse (PrometheusApi::*method)(const ApiParams&) const,
-                            bool form_errors = false) {
+  const auto simple = [api, backend](std::string path,
+                                     query::ApiResponse (PrometheusApi::*method)(const ApiParams&)
+                                         const,
+                                     bool form_errors = false) {
+    Remote remote;
+    if (backend != nullptr) {
+      remote.backend = backend;
+      remote.path = [remote_path = path.substr(1)](const HttpRequest&) {
+        return std::optional<std::string>(remote_path);
+      };
+    }
     return MakeRoute(path, path,
-                     Handler(api, form_errors,
-                             [method](const PrometheusApi& a, const HttpRequest&,
-                                      const ApiParams& params) { return (a.*method)(params); }));
+                     Handler(
+                         api, form_errors,
+                         [method](const PrometheusApi& a, const HttpRequest&,
+                                  const ApiParams& params) { return (a.*method)(params); },
+                         std::move(remote)));
   };
   std::vector<Route> routes;
   routes.push_back(simple("/api/v1/query", &PrometheusApi::Query));
@@ -210,19 +270,25 @@ std::vector<Route> QueryApiRoutes(const std::atomic<const query::PrometheusApi*>
         return a.BuildInfoResponse();
       })));
   // /api/v1/label/<name>/values; any other path under /api/v1/label/ is not found.
+  Remote label_remote;
+  if (backend != nullptr) {
+    label_remote.backend = backend;
+    label_remote.path = [](const HttpRequest& request) -> std::optional<std::string> {
+      std::optional<std::string> name = LabelNameOf(request);
+      if (!name) return std::nullopt;
+      return StrCat("api/v1/label/", PathEscape(*name), "/values");
+    };
+  }
   routes.push_back(MakeRoute(
       StrCat(kLabelPrefix, "*"), "/api/v1/label/:name/values",
-      Handler(api, false,
-              [](const PrometheusApi& a, const HttpRequest& request, const ApiParams& params) {
-                std::string_view rest = std::string_view(request.path).substr(kLabelPrefix.size());
-                std::string name;
-                if (!rest.ends_with(kLabelSuffix) ||
-                    !PercentDecode(rest.substr(0, rest.size() - kLabelSuffix.size()), &name) ||
-                    name.empty() || name.find('/') != std::string::npos) {
-                  return query::ApiResponse{404, ""};
-                }
-                return a.LabelValues(name, params);
-              })));
+      Handler(
+          api, false,
+          [](const PrometheusApi& a, const HttpRequest& request, const ApiParams& params) {
+            std::optional<std::string> name = LabelNameOf(request);
+            if (!name) return query::ApiResponse{404, ""};
+            return a.LabelValues(*name, params);
+          },
+          std::move(label_remote))));
   return routes;
 }
 
