@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "app/query_backend_client.h"
 #include "app/self_metrics.h"
 #include "app/signals.h"
 #include "app/webhook.h"
@@ -23,6 +24,7 @@
 #include "query/event_log.h"
 #include "query/notifier.h"
 #include "query/promql.h"
+#include "query/query_backend.h"
 #include "query/rule_file.h"
 #include "query/rule_manager.h"
 #include "storage/engine.h"
@@ -32,6 +34,7 @@
 #include "web/http_server.h"
 #include "web/import_api.h"
 #include "web/query_api.h"
+#include "web/remote_write_api.h"
 #include "web/router.h"
 #include "web/rules_routes.h"
 #include "web/ui_routes.h"
@@ -126,7 +129,16 @@ int RunServe(const ServeConfig& config) {
   AddHealthRoutes(&router, &ready, &exposition);
   std::atomic<const web::EventsContext*> events_slot{nullptr};
   router.Add(web::ImportRoute(&engine_slot, auth.get()));
-  for (web::Route& route : web::QueryApiRoutes(&query_api_slot)) router.Add(std::move(route));
+  router.Add(web::RemoteWriteRoute(&engine_slot, auth.get(), registry.get()));
+  // --query-backend: the Prometheus API and the rules ask it instead of the local store.
+  std::unique_ptr<query::QueryBackend> query_backend;
+  if (!config.query_backend.empty()) {
+    query_backend = std::make_unique<query::QueryBackend>(config.query_backend, HttpBackendPost());
+    PL_LOG(Info) << "queries go to the query backend " << query_backend->display_url();
+  }
+  for (web::Route& route : web::QueryApiRoutes(&query_api_slot, query_backend.get())) {
+    router.Add(std::move(route));
+  }
   for (web::Route& route : web::EventsRoutes(&events_slot)) router.Add(std::move(route));
   std::atomic<const web::RulesContext*> rules_slot{nullptr};
   for (web::Route& route : web::RulesRoutes(&rules_slot)) router.Add(std::move(route));
@@ -254,6 +266,11 @@ int RunServe(const ServeConfig& config) {
     query::RuleEvalEnv env;
     env.storage = engine->get();
     env.promql = &promql;
+    if (query_backend) {
+      env.remote_instant = [b = query_backend.get()](std::string_view expr, int64_t t_ms) {
+        return b->Instant(expr, t_ms);
+      };
+    }
     env.external_labels = config.external_labels;
     env.external_url = external_url;
     env.resend_delay_ms = config.alert_resend_delay_ms;
