@@ -29,10 +29,11 @@ export function freePort() {
 
 /**
  * Starts `bin serve` with `dashboards` ({"<file name>": "<text>"}) in its dashboards
- * directory. Resolves to {url, port, pid, dir, dashboardsDir, log(), post(), get(), stop()}.
+ * directory and `extraArgs` after the others (e.g. ['--query-backend', url]). Resolves to
+ * {url, port, pid, dir, dashboardsDir, log(), post(), get(), stop()}.
  * On a failed start everything it made is removed again before it throws.
  */
-export async function startServer(bin, dashboards = {}) {
+export async function startServer(bin, dashboards = {}, extraArgs = []) {
   const dir = await mkdtemp(path.join(tmpdir(), 'plumbline-ui-'));
   const dataDir = path.join(dir, 'data');
   const dashboardsDir = path.join(dir, 'dashboards');
@@ -71,7 +72,7 @@ export async function startServer(bin, dashboards = {}) {
     child = spawn(bin, [
       'serve', '--data-dir', dataDir, '--http-listen', `127.0.0.1:${port}`,
       '--statsd-listen', 'off', '--graphite-listen', 'off', '--self-scrape-interval', 'off',
-      '--dashboards-dir', dashboardsDir,
+      '--dashboards-dir', dashboardsDir, ...extraArgs,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     exitedPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
       exited = { code, signal };

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
+import { startVictoria } from './victoria.mjs';
 import {
   BENCH_DASHBOARD, BENCH_SELECTOR, BENCH_SERIES, BROKEN_DASHBOARD, benchEvents, serviceData, serviceEvents, serviceTimes,
 } from './fixtures.mjs';
@@ -374,6 +375,114 @@ test('deploy log lists the events newest first; explore runs a query and draws i
   await ctx.page.waitForFunction(() => document.querySelector('#main [data-panel="0"] .panel-plot')?.dataset.seriesCount === '2'
     && document.querySelector('#main [data-panel="0"] .panel-plot')?.dataset.rendered === 'true', null, { timeout: WAIT_MS, polling: 100 });
   assert.ok(decodeURIComponent(ctx.page.url()).includes(expr2), ctx.page.url());
+});
+
+/**
+ * Opens `hash` on the server at `url` and waits for `n` drawn panels. Resolves to the
+ * panels as drawn, each panel's legend labels, and every query_range answer the page
+ * received, by query text: {params, body}.
+ */
+async function renderAt(url, hash, n) {
+  const answers = new Map();
+  const reads = [];
+  const onResponse = (res) => {
+    const u = new URL(res.url());
+    if (u.pathname !== '/api/v1/query_range') return;
+    reads.push(res.json().then(
+      (body) => answers.set(u.searchParams.get('query'), { params: Object.fromEntries(u.searchParams), body }),
+      (err) => answers.set(u.searchParams.get('query'), { params: Object.fromEntries(u.searchParams), error: String(err) })));
+  };
+  ctx.page.on('response', onResponse);
+  try {
+    await ctx.page.goto('about:blank');
+    await ctx.page.goto(`${url}/${hash}`, { waitUntil: 'load' });
+    await waitForPanels(n);
+    const panels = await settledPanels();
+    await withTimeout(Promise.all(reads), WAIT_MS, 'reading the query_range answers');
+    const legends = await ctx.page.evaluate(() => [...document.querySelectorAll('#main [data-panel]')]
+      .map((p) => [...p.querySelectorAll('.u-legend .u-series .u-label')].map((l) => l.textContent)));
+    return { panels, legends, answers };
+  } finally {
+    ctx.page.off('response', onResponse);
+  }
+}
+
+test('--query-backend: the service dashboard renders the same graphs from a VictoriaMetrics holding the same data', async (t) => {
+  const problemsBefore = ctx.problems.length;
+  const vm = await startVictoria();
+  let remote = null;
+  try {
+    await vm.importText(serviceData(ctx.times));
+    // Plumbline with an empty store of its own: every graph's data comes from VictoriaMetrics;
+    // the deploy log is its own, holding the same events.
+    remote = await startServer(BIN, {}, ['--query-backend', vm.url]);
+    const events = serviceEvents(ctx.times);
+    const timeByRemoteId = {};
+    for (const event of Object.values(events)) {
+      const res = await remote.post('/api/v1/events', event);
+      assert.equal(res.status, 201, res.text);
+      timeByRemoteId[res.json.data.id] = event.time;
+    }
+    const timeByLocalId = Object.fromEntries(Object.entries(ctx.ids).map(([role, id]) => [id, events[role].time]));
+
+    // A fixed range on whole hours (a multiple of every step the UI picks), inside the data,
+    // ending a minute or more before now (VictoriaMetrics holds back the last 30 s) and
+    // starting 9 minutes or more after the data (so every rate() window is full on both sides).
+    const to = Math.floor(Math.min(ctx.times.end, Date.now() / 1000 - 60) / 3600) * 3600;
+    const from = to - 6600;
+    const hash = `#/d/service?from=${from}&to=${to}&var-service=.*&refresh=off`;
+    const local = await renderAt(ctx.server.url, hash, 4);
+    const viaBackend = await renderAt(remote.url, hash, 4);
+
+    // The same graphs: panels, series, legends, axes and deploy markers.
+    const drawn = (r, timeById) => r.panels.map((p) => ({
+      title: p.title, state: p.state, seriesCount: p.seriesCount, xMin: p.xMin, xMax: p.xMax, plotWidth: p.plotWidth,
+      markers: p.markers.map((m) => ({ times: m.ids.map((id) => timeById[id]), count: m.count, x: Math.round(m.x) })),
+    }));
+    assert.deepEqual(drawn(viaBackend, timeByRemoteId), drawn(local, timeByLocalId));
+    assert.deepEqual(viaBackend.legends, local.legends);
+    for (const p of local.panels) {
+      assert.equal(p.state, 'ok', `panel ${p.title}`);
+      assert.equal(p.seriesCount, 2, `panel ${p.title}: api and web`);
+      assert.ok(p.markers.length > 0, `panel ${p.title}: deploy markers`);
+    }
+
+    // The same data under them: each panel's query asked with the same range and step, the
+    // same series and timestamps, values equal. rate() may differ by up to 1/60 while the
+    // request rate changes at the deploy: Prometheus extrapolates the 290 s its samples span
+    // to the 300 s window, VictoriaMetrics takes the sample before the window; hence 2 %.
+    assert.deepEqual([...viaBackend.answers.keys()].sort(), [...local.answers.keys()].sort());
+    assert.equal(local.answers.size, 4);
+    let points = 0;
+    let worst = 0;
+    for (const [query, mine] of local.answers) {
+      const theirs = viaBackend.answers.get(query);
+      assert.deepEqual(theirs.params, mine.params, query);
+      assert.equal(theirs.body?.status, 'success', `${query}: ${JSON.stringify(theirs).slice(0, 300)}`);
+      assert.equal(mine.body?.status, 'success', `${query}: ${JSON.stringify(mine).slice(0, 300)}`);
+      const bySeries = (body) => Object.fromEntries(body.data.result.map((s) => [JSON.stringify(s.metric), s.values]));
+      const a = bySeries(mine.body);
+      const b = bySeries(theirs.body);
+      assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort(), query);
+      const tolerance = query.includes('rate(') ? 0.02 : 1e-12;
+      for (const [series, values] of Object.entries(a)) {
+        assert.deepEqual(b[series].map(([ts]) => ts), values.map(([ts]) => ts), `${query} ${series}: timestamps`);
+        values.forEach(([ts, v], i) => {
+          const x = Number(v);
+          const y = Number(b[series][i][1]);
+          const diff = Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-9);
+          worst = Math.max(worst, diff);
+          points += 1;
+          assert.ok(diff <= tolerance, `${query} ${series} at ${ts}: local ${v}, VictoriaMetrics ${b[series][i][1]}`);
+        });
+      }
+    }
+    t.diagnostic(`${points} points compared over ${local.answers.size} panels; largest relative difference ${worst.toExponential(2)}`);
+    assert.deepEqual(ctx.problems.slice(problemsBefore), [], 'console/page errors with --query-backend');
+  } finally {
+    if (remote) await remote.stop();
+    await vm.stop();
+  }
 });
 
 // Chromium logs "Failed to load resource" as a console error for any fetch answered 4xx/5xx
