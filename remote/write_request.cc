@@ -30,12 +30,15 @@ absl::Status DecodeWriteRequest(std::string_view body, size_t max_decoded_bytes,
                                                      " bytes, over the limit of ",
                                                      max_decoded_bytes));
   }
-  std::string raw;
+  // One buffer per thread, reused: a receiver decodes request after request of similar size.
+  thread_local std::string raw;
   if (!snappy::Uncompress(body.data(), body.size(), &raw)) {
     return absl::InvalidArgumentError("snappy: corrupt input");
   }
   out->Clear();
-  if (!out->ParseFromString(raw)) {
+  const bool parsed = out->ParseFromString(raw);
+  if (raw.capacity() > (8 << 20)) std::string().swap(raw);  // don't hold a rare huge one
+  if (!parsed) {
     return absl::InvalidArgumentError(
         "protobuf: the decompressed body is not a prometheus.WriteRequest");
   }
@@ -87,9 +90,11 @@ ConvertReport ToAppendBatch(const prometheus::WriteRequest& request, storage::Ap
       pairs = {};
       continue;
     }
-    for (const prometheus::Sample& s : ts.samples()) {
-      batch->Add(*labels, s.timestamp(), s.value());
-    }
+    // Usually one sample per series (a scrape's worth): the last one takes the labels.
+    const int n = ts.samples_size();
+    for (int k = 0; k + 1 < n; ++k)
+      batch->Add(*labels, ts.samples(k).timestamp(), ts.samples(k).value());
+    batch->Add(*std::move(labels), ts.samples(n - 1).timestamp(), ts.samples(n - 1).value());
     report.samples += static_cast<size_t>(ts.samples_size());
     pairs = {};
   }
