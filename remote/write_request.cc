@@ -1,6 +1,7 @@
 // Encoding and decoding of remote write 1.0 bodies (see write_request.h).
 #include "remote/write_request.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -66,14 +67,74 @@ std::string_view MetricTypeName(prometheus::MetricMetadata::MetricType type) {
   }
 }
 
+class CacheUser {
+ public:
+  static absl::Mutex& mu(const SeriesRefCache& c) ABSL_LOCK_RETURNED(c.mu_) { return c.mu_; }
+  // The caller holds c.mu_ (at least shared) through an std::optional lock the analysis
+  // cannot follow.
+  static storage::SeriesRef Find(const SeriesRefCache& c,
+                                 const std::string& key) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    auto it = c.refs_.find(key);
+    return it == c.refs_.end() ? 0 : it->second;
+  }
+  static void Insert(SeriesRefCache& c, const std::string& key, storage::SeriesRef ref)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(c.mu_) {
+    if (c.refs_.size() >= c.capacity_) c.refs_.clear();
+    c.refs_.emplace(key, ref);
+  }
+};
+
+size_t SeriesRefCache::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return refs_.size();
+}
+
+void SeriesRefCache::Clear() {
+  absl::MutexLock lock(&mu_);
+  refs_.clear();
+}
+
+namespace {
+
+// The label list as sent, unambiguously: every name and value followed by a 0xff byte (never
+// part of valid UTF-8, so no two lists give the same key).
+void CacheKey(const prometheus::TimeSeries& ts, std::string* key) {
+  key->clear();
+  for (const prometheus::Label& l : ts.labels()) {
+    key->append(l.name());
+    key->push_back('\xff');
+    key->append(l.value());
+    key->push_back('\xff');
+  }
+}
+
+}  // namespace
+
 ConvertReport ToAppendBatch(const prometheus::WriteRequest& request, storage::AppendBatch* batch,
-                            std::vector<storage::MetricMetadata>* metadata) {
+                            std::vector<storage::MetricMetadata>* metadata,
+                            const SeriesRefCache* cache, CacheMisses* misses) {
   ConvertReport report;
   report.series = static_cast<size_t>(request.timeseries_size());
   std::vector<storage::Label> pairs;
+  std::string key;
+  std::optional<absl::ReaderMutexLock> lock;
+  if (cache != nullptr) lock.emplace(&CacheUser::mu(*cache));
   for (int i = 0; i < request.timeseries_size(); ++i) {
     const prometheus::TimeSeries& ts = request.timeseries(i);
-    if (ts.samples_size() == 0) continue;
+    const int n = ts.samples_size();
+    if (n == 0) continue;
+    if (cache != nullptr) {
+      CacheKey(ts, &key);
+      // The reader lock is held for the whole loop (taken above).
+      const storage::SeriesRef ref = CacheUser::Find(*cache, key);
+      if (ref != 0) {
+        for (const prometheus::Sample& sample : ts.samples()) {
+          batch->Add(ref, sample.timestamp(), sample.value());
+        }
+        report.samples += static_cast<size_t>(n);
+        continue;
+      }
+    }
     pairs.clear();
     pairs.reserve(static_cast<size_t>(ts.labels_size()));
     for (const prometheus::Label& l : ts.labels()) pairs.push_back({l.name(), l.value()});
@@ -90,14 +151,21 @@ ConvertReport ToAppendBatch(const prometheus::WriteRequest& request, storage::Ap
       pairs = {};
       continue;
     }
+    if (cache != nullptr) {
+      // Every entry of the series gets its ref; the last one is the likeliest to be stored.
+      misses->keys.push_back(key);
+      misses->by_labels_index.push_back(misses->by_labels_entries + static_cast<size_t>(n) - 1);
+      misses->by_labels_entries += static_cast<size_t>(n);
+    }
     // Usually one sample per series (a scrape's worth): the last one takes the labels.
-    const int n = ts.samples_size();
-    for (int k = 0; k + 1 < n; ++k)
+    for (int k = 0; k + 1 < n; ++k) {
       batch->Add(*labels, ts.samples(k).timestamp(), ts.samples(k).value());
+    }
     batch->Add(*std::move(labels), ts.samples(n - 1).timestamp(), ts.samples(n - 1).value());
-    report.samples += static_cast<size_t>(ts.samples_size());
+    report.samples += static_cast<size_t>(n);
     pairs = {};
   }
+  lock.reset();
   if (metadata != nullptr) {
     for (const prometheus::MetricMetadata& m : request.metadata()) {
       if (m.metric_family_name().empty() || !storage::IsValidUtf8(m.metric_family_name()) ||
@@ -109,6 +177,18 @@ ConvertReport ToAppendBatch(const prometheus::WriteRequest& request, storage::Ap
     }
   }
   return report;
+}
+
+void Learn(const CacheMisses& misses, const storage::AppendResult& result, SeriesRefCache* cache) {
+  if (misses.keys.empty()) return;
+  absl::MutexLock lock(&CacheUser::mu(*cache));
+  for (size_t i = 0; i < misses.keys.size(); ++i) {
+    const size_t index = misses.by_labels_index[i];
+    // 0: the sample was refused (too old) and the series maybe not created.
+    if (index < result.refs.size() && result.refs[index] != 0) {
+      CacheUser::Insert(*cache, misses.keys[i], result.refs[index]);
+    }
+  }
 }
 
 }  // namespace plumbline::remote

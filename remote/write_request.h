@@ -21,7 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "remote/prompb/remote.pb.h"
 #include "storage/engine.h"
 
@@ -51,11 +54,42 @@ struct ConvertReport {
   std::string first_error;    // e.g. "timeseries[3]: label name \"1x\": ..."
 };
 
-// Adds every sample of every valid series of `request` to `batch` (by labels), and the
-// request's metadata to `metadata` (when not null). Non-finite values are kept (NaN is how
-// staleness markers travel).
+// A receiver's memory of which store series a request's label list names, so that a series
+// seen before skips validation, sorting and the store's lookup by labels (steady traffic sends
+// the same series request after request). Keyed by the labels exactly as sent. Holds at most
+// `capacity` series and starts over when full. Refs stay valid for the store's life (they are
+// never reused); should the store not know one, Clear() and convert again without the cache.
+// Thread-safe.
+class SeriesRefCache {
+ public:
+  explicit SeriesRefCache(size_t capacity = 500'000) : capacity_(capacity) {}
+  size_t size() const;
+  void Clear();
+
+ private:
+  friend class CacheUser;
+  const size_t capacity_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, storage::SeriesRef> refs_ ABSL_GUARDED_BY(mu_);
+};
+
+// Series of one conversion that the cache did not know: learnt after the Append.
+struct CacheMisses {
+  std::vector<std::string> keys;
+  std::vector<size_t> by_labels_index;  // into AppendResult::refs
+  size_t by_labels_entries = 0;         // by-labels entries added to the batch so far
+};
+
+// Adds every sample of every valid series of `request` to `batch` (by labels, or by ref when
+// `cache` knows the series), and the request's metadata to `metadata` (when not null).
+// Non-finite values are kept (NaN is how staleness markers travel). With a cache, `misses`
+// (required then) collects what to Learn() once the batch is appended.
 ConvertReport ToAppendBatch(const prometheus::WriteRequest& request, storage::AppendBatch* batch,
-                            std::vector<storage::MetricMetadata>* metadata);
+                            std::vector<storage::MetricMetadata>* metadata,
+                            const SeriesRefCache* cache = nullptr, CacheMisses* misses = nullptr);
+
+// Remembers the refs the store gave the series in `misses`.
+void Learn(const CacheMisses& misses, const storage::AppendResult& result, SeriesRefCache* cache);
 
 // The Prometheus type name of a MetricMetadata type ("counter", "gauge", ...).
 std::string_view MetricTypeName(prometheus::MetricMetadata::MetricType type);

@@ -48,8 +48,8 @@ void CountRefused(const ReceiverMetrics& m, const char* reason, uint64_t n) {
   if (m.refused != nullptr && n > 0) m.refused->Add({{"reason", reason}}).Increment(double(n));
 }
 
-void Handle(storage::Engine* engine, const ReceiverMetrics& metrics, const HttpRequest& request,
-            HttpResponse& response) {
+void Handle(storage::Engine* engine, const ReceiverMetrics& metrics, remote::SeriesRefCache* cache,
+            const HttpRequest& request, HttpResponse& response) {
   // The request's strings and repeated fields live in one arena, freed at once at the end
   // (a request holds thousands of small strings: malloc and free were most of the cost).
   google::protobuf::ArenaOptions arena_options;
@@ -68,9 +68,10 @@ void Handle(storage::Engine* engine, const ReceiverMetrics& metrics, const HttpR
   }
   storage::AppendBatch batch;
   std::vector<storage::MetricMetadata> metadata;
-  const remote::ConvertReport report = remote::ToAppendBatch(write, &batch, &metadata);
+  remote::CacheMisses misses;
+  remote::ConvertReport report = remote::ToAppendBatch(write, &batch, &metadata, cache, &misses);
   storage::AppendResult result;
-  if (!batch.empty()) {
+  for (int attempt = 0; !batch.empty(); ++attempt) {
     absl::StatusOr<storage::AppendResult> appended = engine->Append(batch);
     if (!appended.ok()) {
       AnswerError(query::ApiErrorType::kUnavailable,
@@ -80,7 +81,17 @@ void Handle(storage::Engine* engine, const ReceiverMetrics& metrics, const HttpR
       return;
     }
     result = *std::move(appended);
+    if (result.unknown_ref == 0 || attempt == 1) break;
+    // The store no longer knows a series the cache remembered (retention dropped it): forget
+    // everything and send the request again by labels. What the first attempt stored comes
+    // back as duplicates of the series' latest samples.
+    cache->Clear();
+    batch.Clear();
+    metadata.clear();
+    misses = remote::CacheMisses();
+    report = remote::ToAppendBatch(write, &batch, &metadata, nullptr, nullptr);
   }
+  if (misses.by_labels_entries > 0 && result.unknown_ref == 0) remote::Learn(misses, result, cache);
   for (const storage::MetricMetadata& md : metadata) {
     // Metadata is advisory: a failure to keep it does not fail the samples already stored.
     (void)engine->PutMetadata(md);
@@ -122,7 +133,9 @@ Route RemoteWriteRoute(const std::atomic<storage::Engine*>* engine_slot, const A
   route.name = "/api/v1/write";
   route.max_body_bytes = kMaxRemoteWriteBodyBytes;
   auto metrics = std::make_shared<const ReceiverMetrics>(MakeMetrics(registry));
-  route.handler = [engine_slot, auth, metrics](const HttpRequest& request, HttpResponse& response) {
+  auto cache = std::make_shared<remote::SeriesRefCache>();
+  route.handler = [engine_slot, auth, metrics, cache](const HttpRequest& request,
+                                                      HttpResponse& response) {
     const AuthDecision decision = AuthorizeWrite(auth, request, Role::kDeployer);
     if (!decision.allowed) {
       Refuse(decision, response);
@@ -134,7 +147,7 @@ Route RemoteWriteRoute(const std::atomic<storage::Engine*>* engine_slot, const A
       AnswerError(query::ApiErrorType::kUnavailable, "storage is not open yet", response);
       return;
     }
-    Handle(engine, *metrics, request, response);
+    Handle(engine, *metrics, cache.get(), request, response);
   };
   return route;
 }
