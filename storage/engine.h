@@ -73,6 +73,14 @@ class AppendBatch {
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   void Clear();
+  // Calls fn(const Labels* labels, SeriesRef ref, int64_t t, double v) for every entry in
+  // order; `labels` is null for entries added by ref (and `ref` is 0 for entries by labels).
+  template <typename F>
+  void ForEach(F&& fn) const {
+    for (const Entry& e : entries_) {
+      fn(e.ref == 0 ? &labels_[e.labels_index] : nullptr, e.ref, e.t, e.v);
+    }
+  }
 
  private:
   friend class EngineImpl;
