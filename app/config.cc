@@ -14,6 +14,7 @@
 #include "common/yaml_guard.h"
 #include "query/alert_notify.h"
 #include "query/query_backend.h"
+#include "remote/sender.h"
 #include "storage/labels.h"
 #include "yaml-cpp/yaml.h"
 
@@ -67,6 +68,17 @@ std::vector<Setting> MakeSettings() {
        [](std::string_view v, ServeConfig* c) {
          if (v.empty()) return absl::InvalidArgumentError("must not be empty");
          c->data_dir = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"storage",
+       "rocksdb (the embedded store) or none (agent mode: keep only the remote-write queue; "
+       "needs a remote-write-url)",
+       "rocksdb",
+       [](std::string_view v, ServeConfig* c) {
+         if (v != "rocksdb" && v != "none") {
+           return absl::InvalidArgumentError(StrCat("expected rocksdb or none, got \"", v, "\""));
+         }
+         c->storage = std::string(v);
          return absl::OkStatus();
        }},
       {"http-listen", "Address of the HTTP API, UI and /metrics", "127.0.0.1:8080",
@@ -194,6 +206,28 @@ std::vector<Setting> MakeSettings() {
          return absl::OkStatus();
        },
        [](ServeConfig* c) { c->alertmanager_urls.clear(); }},
+      {"remote-write-url",
+       "Prometheus remote-write receiver to send every sample to, e.g. "
+       "http://127.0.0.1:8428/api/v1/write (repeatable)",
+       "",
+       [](std::string_view v, ServeConfig* c) {
+         if (v.empty()) return absl::OkStatus();  // none
+         PL_RETURN_IF_ERROR(remote::ValidateRemoteWriteUrl(v));
+         c->remote_write_urls.emplace_back(v);
+         return absl::OkStatus();
+       },
+       [](ServeConfig* c) { c->remote_write_urls.clear(); }},
+      {"remote-write-shards", "Sending threads per remote-write URL (a series keeps its shard)",
+       "2",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyInteger(v, 1, 64, &c->remote_write_shards);
+       }},
+      {"remote-write-queue-max-bytes",
+       "Bound of the remote-write queue on disk; when full the oldest requests are dropped",
+       "1073741824",
+       [](std::string_view v, ServeConfig* c) {
+         return ApplyInteger(v, 1 << 20, 1LL << 40, &c->remote_write_queue_max_bytes);
+       }},
       {"evaluation-interval", "How often rule groups without an interval are evaluated", "1m",
        [](std::string_view v, ServeConfig* c) {
          return ApplyDuration(v, 1000, "1s", &c->evaluation_interval_ms);

@@ -21,6 +21,8 @@ inline constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
 struct ServeConfig {
   std::string data_dir = "./data";
+  // rocksdb: the embedded store; none: agent mode, only the remote-write queue is kept.
+  std::string storage = "rocksdb";
   HostPort http_listen{"127.0.0.1", 8080};
   std::optional<HostPort> statsd_listen = HostPort{"127.0.0.1", 8125};    // unset: off
   std::optional<HostPort> graphite_listen = HostPort{"127.0.0.1", 2003};  // unset: off
@@ -53,6 +55,10 @@ struct ServeConfig {
   int64_t alert_for_outage_tolerance_ms = 3600'000;
   int64_t alert_changes_window_ms = 30 * 60'000;
   std::string alert_service_label = "service";
+  // Remote write: every appended sample is also sent to these receivers.
+  std::vector<std::string> remote_write_urls;
+  int64_t remote_write_shards = 2;
+  int64_t remote_write_queue_max_bytes = 1LL << 30;
   // A Prometheus-compatible query API the UI's API and the rules query ("": the local store).
   std::string query_backend;
 };

@@ -27,6 +27,9 @@
 #include "query/query_backend.h"
 #include "query/rule_file.h"
 #include "query/rule_manager.h"
+#include "remote/forwarding_engine.h"
+#include "remote/null_engine.h"
+#include "remote/sender.h"
 #include "storage/engine.h"
 #include "web/auth.h"
 #include "web/dashboards.h"
@@ -83,6 +86,10 @@ void AddHealthRoutes(web::Router* router, const std::atomic<bool>* ready,
 
 int RunServe(const ServeConfig& config) {
   SetLogLevel(config.log_level);
+  if (config.storage == "none" && config.remote_write_urls.empty()) {
+    PL_LOG(Error) << "storage: none keeps nothing locally: it needs at least one remote-write-url";
+    return 1;
+  }
   PL_LOG(Info) << "starting plumbline, data dir " << config.data_dir;
   PL_LOG(Debug) << "configuration: data-dir=" << config.data_dir
                 << " http-listen=" << config.http_listen.ToString() << " statsd-listen="
@@ -166,13 +173,36 @@ int RunServe(const ServeConfig& config) {
   engine_options.retention_ms = config.retention_ms;
   engine_options.event_retention_ms = config.events_retention_ms;
   engine_options.registry = registry.get();
-  absl::StatusOr<std::unique_ptr<storage::Engine>> engine = storage::Engine::Open(engine_options);
+  // `storage: none` (agent mode): nothing is stored but the remote-write queue.
+  absl::StatusOr<std::unique_ptr<storage::Engine>> engine =
+      config.storage == "none" ? remote::NewNullEngine() : storage::Engine::Open(engine_options);
   if (!engine.ok()) {
     PL_LOG(Error) << "cannot open storage: " << engine.status().message();
     (*http)->Shutdown(kShutdownDeadlineMs);
     return 1;
   }
   exposition.Add((*engine)->RocksDbCollector());
+  // Remote write: everything appended (StatsD flushes, rules, the event log's series, what the
+  // remote-write receiver takes) is also queued in <data-dir>/remote-write and sent.
+  if (!config.remote_write_urls.empty()) {
+    remote::SenderOptions sender_options;
+    sender_options.urls = config.remote_write_urls;
+    sender_options.shards = static_cast<int>(config.remote_write_shards);
+    sender_options.queue_dir = config.data_dir + "/remote-write";
+    sender_options.queue_max_bytes = static_cast<uint64_t>(config.remote_write_queue_max_bytes);
+    sender_options.registry = registry.get();
+    absl::StatusOr<std::unique_ptr<remote::Sender>> sender = remote::Sender::Start(sender_options);
+    if (!sender.ok()) {
+      PL_LOG(Error) << "cannot start remote write: " << sender.status().message();
+      (*http)->Shutdown(kShutdownDeadlineMs);
+      return 1;
+    }
+    *engine = std::make_unique<remote::ForwardingEngine>(std::move(*engine), *std::move(sender),
+                                                         config.storage == "none");
+    PL_LOG(Info) << "remote write to " << config.remote_write_urls.size() << " URLs, "
+                 << config.remote_write_shards << " shards each"
+                 << (config.storage == "none" ? " (agent mode: storage none)" : "");
+  }
 
   // The deploy log: every event (API, Graphite, CLI, DogStatsD) is recorded by one EventLog,
   // which keeps its two series and hands it to the chat notifiers (in the background).
