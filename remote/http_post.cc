@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <mutex>
 
 #include "common/build_info.h"
@@ -22,15 +23,23 @@ size_t WriteBody(char* data, size_t size, size_t count, void* user) {
 
 // Non-zero aborts the transfer (curl polls it about once a second, and on progress).
 int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* abort = static_cast<const std::atomic<bool>*>(user);
-  // Writer: Sender::Stop; relaxed: only the flag itself matters.
-  return abort != nullptr && abort->load(std::memory_order_relaxed) ? 1 : 0;
+  const auto* abort_at_ms = static_cast<const std::atomic<int64_t>*>(user);
+  if (abort_at_ms == nullptr) return 0;
+  // Writer: Sender::Stop; relaxed: only the value itself matters.
+  const int64_t at = abort_at_ms->load(std::memory_order_relaxed);
+  return at != 0 && SteadyNowMs() >= at ? 1 : 0;
 }
 
 }  // namespace
 
-HttpPoster::HttpPoster(int64_t timeout_ms, const std::atomic<bool>* abort)
-    : timeout_ms_(timeout_ms), abort_(abort) {
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+HttpPoster::HttpPoster(int64_t timeout_ms, const std::atomic<int64_t>* abort_at_ms)
+    : timeout_ms_(timeout_ms), abort_at_ms_(abort_at_ms) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   curl_ = curl_easy_init();
@@ -59,7 +68,7 @@ absl::StatusOr<HttpPoster::Response> HttpPoster::Post(const std::string& url,
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, Progress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abort_);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abort_at_ms_);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

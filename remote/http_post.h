@@ -14,8 +14,9 @@ namespace plumbline::remote {
 
 class HttpPoster {
  public:
-  // `abort` (may be null) is polled during a transfer: when set, the request is abandoned.
-  HttpPoster(int64_t timeout_ms, const std::atomic<bool>* abort);
+  // `abort_at_ms` (may be null) is polled during a transfer: once it holds a time (steady
+  // clock, ms; 0: none) that has passed, the request is abandoned.
+  HttpPoster(int64_t timeout_ms, const std::atomic<int64_t>* abort_at_ms);
   ~HttpPoster();
   HttpPoster(const HttpPoster&) = delete;
   HttpPoster& operator=(const HttpPoster&) = delete;
@@ -31,8 +32,11 @@ class HttpPoster {
  private:
   void* curl_;  // CURL*, owned
   const int64_t timeout_ms_;
-  const std::atomic<bool>* abort_;
+  const std::atomic<int64_t>* abort_at_ms_;
 };
+
+// Milliseconds of the steady clock (the time base of `abort_at_ms`).
+int64_t SteadyNowMs();
 
 // The URL without its user:password part, for logs and metric labels.
 std::string RedactUrl(std::string_view url);

@@ -253,7 +253,8 @@ absl::StatusOr<std::unique_ptr<Sender>> Sender::Start(const SenderOptions& optio
         }
       }
       shard->streams.push_back(StreamId{url->id, s});
-      shard->poster = std::make_unique<HttpPoster>(options.request_timeout_ms, &sender->abort_);
+      shard->poster =
+          std::make_unique<HttpPoster>(options.request_timeout_ms, &sender->abort_at_ms_);
       sender->shards_.push_back(std::move(shard));
     }
     sender->UpdateQueueGauges(*url);
@@ -270,7 +271,9 @@ void Sender::Stop() {
   {
     absl::MutexLock lock(&wake_mu_);
     stop_ = true;
-    abort_.store(true, std::memory_order_relaxed);
+    if (abort_at_ms_.load(std::memory_order_relaxed) == 0) {
+      abort_at_ms_.store(SteadyNowMs() + options_.stop_grace_ms, std::memory_order_relaxed);
+    }
     wake_cv_.SignalAll();
   }
   for (std::thread& t : threads_) {

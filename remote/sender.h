@@ -16,8 +16,10 @@
 // stable hash per series, protobuf building, snappy, then one RocksDB write for all URLs and
 // shards. Sending happens on the shard threads.
 //
-// Thread-safe. Stop (or the destructor) ends the shard threads within about a second: a
-// request in flight is abandoned and stays queued for the next start.
+// Thread-safe. Stop (or the destructor) ends the shard threads within about
+// stop_grace_ms + 1 s: no new request starts; one in flight may finish within the grace (so
+// that a request the receiver took is not sent again by the next start), else it is
+// abandoned and stays queued.
 #pragma once
 
 #include <atomic>
@@ -57,6 +59,7 @@ struct SenderOptions {
   int64_t min_backoff_ms = 100;
   int64_t max_backoff_ms = 30'000;
   int64_t request_timeout_ms = 30'000;
+  int64_t stop_grace_ms = 2'000;
   prometheus::Registry* registry = nullptr;  // self-metrics, when set
 };
 
@@ -121,8 +124,9 @@ class Sender {
   std::shared_ptr<prometheus::Registry> own_registry_;
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
 
-  // Writer: Stop; readers: the shard threads' HTTP transfers (relaxed: only the flag).
-  std::atomic<bool> abort_{false};
+  // When transfers in flight are abandoned (steady clock ms, 0: not stopping). Writer: Stop;
+  // readers: the shard threads' HTTP transfers (relaxed: only the value matters).
+  std::atomic<int64_t> abort_at_ms_{0};
   absl::Mutex wake_mu_;
   absl::CondVar wake_cv_;
   bool stop_ ABSL_GUARDED_BY(wake_mu_) = false;
