@@ -129,6 +129,11 @@ uint32_t ShardOf(const storage::Labels& labels, uint32_t shards) {
 uint64_t UrlId(std::string_view url) { return Fnv(kFnvOffset, url); }
 
 struct Sender::Url {
+  // Bumped when a shard of this URL succeeds after failures: its sibling shards in a backoff
+  // try again at once instead of sleeping out their (up to max_backoff) wait. Writer: that
+  // shard, then it signals wake_cv_ under wake_mu_; readers: the siblings, under wake_mu_
+  // (relaxed: the mutex orders it).
+  std::atomic<uint64_t> recoveries{0};
   std::string url;
   std::string label;  // without credentials
   uint64_t id = 0;
@@ -324,9 +329,13 @@ void Sender::UpdateQueueGauges(const Url& url) {
   url.queue_samples->Set(static_cast<double>(t.samples));
 }
 
-bool Sender::SleepUntil(absl::Time deadline) {
+bool Sender::SleepUntil(absl::Time deadline, const Url& url) {
   absl::MutexLock lock(&wake_mu_);
-  while (!stop_ && absl::Now() < deadline) wake_cv_.WaitWithDeadline(&wake_mu_, deadline);
+  const uint64_t recoveries = url.recoveries.load(std::memory_order_relaxed);
+  while (!stop_ && absl::Now() < deadline &&
+         url.recoveries.load(std::memory_order_relaxed) == recoveries) {
+    wake_cv_.WaitWithDeadline(&wake_mu_, deadline);
+  }
   return !stop_;
 }
 
@@ -345,7 +354,7 @@ void Sender::RunShard(Shard* shard) {
     // Jitter: between half and all of the backoff, so shards do not retry in step.
     const int64_t wait_ms =
         backoff_ms / 2 + static_cast<int64_t>(random() % static_cast<uint64_t>(backoff_ms / 2 + 1));
-    return SleepUntil(absl::Now() + absl::Milliseconds(wait_ms));
+    return SleepUntil(absl::Now() + absl::Milliseconds(wait_ms), url);
   };
   for (;;) {
     uint64_t generation = 0;
@@ -405,6 +414,9 @@ void Sender::RunShard(Shard* shard) {
     if (failing) {
       failing = false;
       PL_LOG(Info) << "remote write to " << url.label << " recovered";
+      absl::MutexLock lock(&wake_mu_);
+      url.recoveries.fetch_add(1, std::memory_order_relaxed);
+      wake_cv_.SignalAll();
     }
     if (response->status >= 200 && response->status < 300) {
       url.sent->Increment(entry->samples);

@@ -112,8 +112,8 @@ class Sender {
   explicit Sender(const SenderOptions& options);
   void RunShard(Shard* shard);
   void UpdateQueueGauges(const Url& url);
-  // Waits until `deadline` or Stop; false when stopped.
-  bool SleepUntil(absl::Time deadline);
+  // Waits until `deadline`, Stop, or another shard of `url` recovering; false when stopped.
+  bool SleepUntil(absl::Time deadline, const Url& url);
 
   const SenderOptions options_;
   std::unique_ptr<WriteQueue> queue_;
