@@ -15,7 +15,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
