@@ -1,6 +1,9 @@
 // Range-vector functions (rate, increase, ..., *_over_time): for each series, the samples of
 // the whole evaluation range are decoded once and a window (ref - range, ref] slides over
-// them step by step; the kernels (kernels.cc) compute each window's value.
+// them step by step; the kernels (kernels.cc) compute each window's value. rate and
+// increase of series of small integers (the common case: counters and integer gauges) slide
+// straight over the decoded columns with running sums and extrapolate their windows in
+// blocks (ExtrapolateCounterWindows), bit-identical to the kernel.
 //
 // Series are independent, so large selections are split across worker threads (one per
 // core): each worker decodes and slides its own series into its own output slots; the
@@ -11,6 +14,10 @@
 #include <cmath>
 #include <limits>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -75,23 +82,66 @@ std::optional<RangeFn> LookupRangeFn(std::string_view name) {
   return std::nullopt;
 }
 
-// The counter resets of one series (see SlideSeries); reused across series by a worker.
-struct ResetIndex {
+// A worker's scratch memory, reused from series to series.
+struct Scratch {
+  SampleColumns columns;       // the series' samples as decoded
+  std::vector<FPoint> points;  // the same without stale markers, for the general path
+  // The counter resets of one series (see SlideSeries).
   std::vector<uint32_t> before;
   std::vector<double> values;
-  std::vector<int64_t> sum_before;  // integral series: exact sum of the resets at 1..i
+  // SlideCounterOfSmallIntegers' running sums of resets and block of windows.
+  std::vector<int64_t> sums;
+  CounterWindows windows;
 };
 
 // Whether every value is an integer of at most 2^32 in magnitude (and the series short
-// enough) that any sum of them, in any order, is exact in a double.
-bool SmallIntegers(const std::vector<FPoint>& points) {
+// enough) that any sum of them, in any order, is exact in a double. A stale marker (a NaN)
+// is not one.
+bool SmallIntegers(const double* f, size_t n) {
   constexpr double kMaxAbs = 4294967296.0;  // 2^32: sums of up to 2^20 samples stay < 2^52
-  return points.size() <= (size_t{1} << 20) &&
-         std::all_of(points.begin(), points.end(), [](const FPoint& q) {
-           // (A cast, not std::trunc: that is a libm call without SSE4.1.)
-           return std::fabs(q.f) <= kMaxAbs &&
-                  q.f == static_cast<double>(static_cast<int64_t>(q.f));
-         });
+  if (n > (size_t{1} << 20)) return false;
+  size_t i = 0;
+#if defined(__SSE2__)
+  // Two values at a time (SSE2 converts no double to int64, so a value is rounded to an
+  // integer by adding and subtracting 2^52, exact below 2^52); NaN fails the comparisons.
+  const __m128d max_abs = _mm_set1_pd(kMaxAbs);
+  const __m128d round = _mm_set1_pd(4503599627370496.0);  // 2^52
+  const __m128d sign = _mm_set1_pd(-0.0);
+  __m128d ok = _mm_cmpeq_pd(max_abs, max_abs);
+  for (; i + 2 <= n; i += 2) {
+    const __m128d a = _mm_andnot_pd(sign, _mm_loadu_pd(f + i));
+    const __m128d rounded = _mm_sub_pd(_mm_add_pd(a, round), round);
+    ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmple_pd(a, max_abs), _mm_cmpeq_pd(rounded, a)));
+  }
+  if (_mm_movemask_pd(ok) != 3) return false;
+#endif
+  // (A cast, not std::trunc: that is a libm call without SSE4.1.)
+  return std::all_of(f + i, f + n, [](double v) {
+    return std::fabs(v) <= kMaxAbs && v == static_cast<double>(static_cast<int64_t>(v));
+  });
+}
+
+// The same over the values of `points`.
+bool SmallIntegers(const std::vector<FPoint>& points) {
+  constexpr double kMaxAbs = 4294967296.0;
+  if (points.size() > (size_t{1} << 20)) return false;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128d max_abs = _mm_set1_pd(kMaxAbs);
+  const __m128d round = _mm_set1_pd(4503599627370496.0);
+  const __m128d sign = _mm_set1_pd(-0.0);
+  __m128d ok = _mm_cmpeq_pd(max_abs, max_abs);
+  for (; i + 2 <= points.size(); i += 2) {
+    const __m128d v = _mm_loadh_pd(_mm_load_sd(&points[i].f), &points[i + 1].f);
+    const __m128d a = _mm_andnot_pd(sign, v);
+    const __m128d rounded = _mm_sub_pd(_mm_add_pd(a, round), round);
+    ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmple_pd(a, max_abs), _mm_cmpeq_pd(rounded, a)));
+  }
+  if (_mm_movemask_pd(ok) != 3) return false;
+#endif
+  return std::all_of(points.begin() + static_cast<ptrdiff_t>(i), points.end(), [](const FPoint& q) {
+    return std::fabs(q.f) <= kMaxAbs && q.f == static_cast<double>(static_cast<int64_t>(q.f));
+  });
 }
 
 // Everything a window computation needs besides the samples.
@@ -103,42 +153,109 @@ struct Slide {
   const std::vector<double>* scalar;  // per step: quantile_over_time's q, predict_linear's t
 };
 
+// The most output points SlideSeries can give a series: the steps whose window (ref -
+// range, ref] can hold one of its samples, i.e. first sample <= ref < last sample + range.
+size_t MaxOutputPoints(const Slide& p, int64_t first_t, int64_t last_t) {
+  const int64_t steps = (p.end - p.start) / p.interval + 1;
+  if (p.at) return static_cast<size_t>(steps);
+  // ref = ts - offset, ts = start + k * interval.
+  const int64_t lo_ts = first_t + p.offset_ms;
+  const int64_t hi_ts = last_t + p.range_ms + p.offset_ms;  // exclusive
+  const int64_t first = lo_ts <= p.start ? 0 : (lo_ts - p.start + p.interval - 1) / p.interval;
+  const int64_t last =
+      hi_ts <= p.start ? -1 : std::min(steps - 1, (hi_ts - 1 - p.start) / p.interval);
+  return last >= first ? static_cast<size_t>(last - first + 1) : 0;
+}
+
+// rate and increase of a series of small integers (SmallIntegers), in columns t[0, n),
+// f[0, n): the window slides with a running sum of the values before counter resets,
+// S(i) = sum over resets at samples 1..i of the value before each, which the window's front
+// writes into `sums` and its back reads; a window [lo, hi) adds S(hi - 1) - S(lo). Every
+// partial sum is exact, so this equals the kernel's in-order additions, and a window costs
+// O(1). Windows are gathered in blocks and extrapolated together (ExtrapolateCounterWindows).
+size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double* f, size_t n,
+                                   Scratch* scratch, std::vector<FPoint>* out) {
+  if (n == 0) return 0;
+  out->reserve(MaxOutputPoints(p, t[0], t[n - 1]));
+  const bool is_rate = p.fn == RangeFn::kRate;
+  const double range_seconds = DurationSeconds(p.range_ms);
+  std::vector<int64_t>& sums = scratch->sums;
+  if (sums.size() < n) sums.resize(n);
+  int64_t* s = sums.data();
+  int64_t step_ts[CounterWindows::kCapacity];
+  double values[CounterWindows::kCapacity];
+  CounterWindows& w = scratch->windows;
+  w.size = 0;
+  auto flush = [&] {
+    ExtrapolateCounterWindows(w, is_rate, range_seconds, values);
+    for (size_t i = 0; i < w.size; ++i) out->push_back({step_ts[i], values[i]});
+    w.size = 0;
+  };
+  size_t widest = 0;
+  size_t lo = 0;
+  size_t hi = 0;
+  int64_t sum = 0;  // S(hi - 1)
+  for (int64_t ts = p.start; ts <= p.end; ts += p.interval) {
+    const int64_t ref = (p.at ? *p.at : ts) - p.offset_ms;
+    const int64_t range_start = ref - p.range_ms;
+    for (; hi < n && t[hi] <= ref; ++hi) {
+      // The value before a reset, else 0; branch-free: on gauges the comparison is a coin
+      // toss.
+      if (hi > 0) {
+        sum += static_cast<int64_t>(f[hi - 1]) & -static_cast<int64_t>(f[hi] < f[hi - 1]);
+      }
+      s[hi] = sum;
+    }
+    while (lo < hi && t[lo] <= range_start) ++lo;
+    if (lo >= hi) continue;
+    widest = std::max(widest, hi - lo);
+    if (hi - lo < 2) continue;
+    const size_t k = w.size++;
+    step_ts[k] = ts;
+    w.to_start_ms[k] = static_cast<double>(t[lo] - range_start);
+    w.to_end_ms[k] = static_cast<double>(ref - t[hi - 1]);
+    w.sampled_ms[k] = static_cast<double>(t[hi - 1] - t[lo]);
+    w.intervals[k] = static_cast<double>(hi - lo - 1);
+    w.first_f[k] = f[lo];
+    double result = f[hi - 1] - f[lo];
+    result += static_cast<double>(sum - s[lo]);
+    w.result[k] = result;
+    if (w.size == CounterWindows::kCapacity) flush();
+  }
+  flush();
+  return widest;
+}
+
 // Slides the window over one series' samples (time order, no stale markers) and appends one
 // output point per step that has a value. Returns the most samples one window held.
-size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, ResetIndex* resets,
+size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, Scratch* scratch,
                    std::vector<FPoint>* out) {
-  size_t widest = 0;
+  if (points.empty()) return 0;
   const bool counter = p.fn == RangeFn::kRate || p.fn == RangeFn::kIncrease;
   const bool small_integers =
       (counter || p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime) &&
       SmallIntegers(points);
   if (counter && small_integers) {
-    // Exact running sums of the values before each reset: a window's correction in O(1),
-    // equal to the kernel's in-order additions because every partial sum is exact.
-    resets->sum_before.resize(points.size());
-    int64_t sum = 0;
-    if (!points.empty()) resets->sum_before[0] = 0;
-    for (size_t i = 1; i < points.size(); ++i) {
-      // Branch-free (a mask): on gauges the comparison is a coin toss.
-      const int64_t prev = static_cast<int64_t>(points[i - 1].f);
-      const int64_t mask = -static_cast<int64_t>(points[i].f < points[i - 1].f);
-      sum += prev & mask;
-      resets->sum_before[i] = sum;
-    }
-  } else if (counter) {
+    scratch->columns.Assign(points);
+    return SlideCounterOfSmallIntegers(p, scratch->columns.t.data(), scratch->columns.f.data(),
+                                       points.size(), scratch, out);
+  }
+  out->reserve(MaxOutputPoints(p, points.front().t, points.back().t));
+  size_t widest = 0;
+  if (counter) {
     // The counter resets of the whole series, once: before[i] counts the resets at samples
     // 1..i and values[] holds, in order, the value before each reset. A window [lo, hi) then
     // adds values[before[lo], before[hi - 1]) — the same additions in the same order as the
     // kernel's own scan, without its data-dependent branch per sample (branch-free: gauges
     // reset at every other sample, unpredictably).
-    resets->before.resize(points.size());
-    resets->values.resize(points.size());
+    scratch->before.resize(points.size());
+    scratch->values.resize(points.size());
     uint32_t n = 0;
-    if (!points.empty()) resets->before[0] = 0;
+    if (!points.empty()) scratch->before[0] = 0;
     for (size_t i = 1; i < points.size(); ++i) {
-      resets->values[n] = points[i - 1].f;
+      scratch->values[n] = points[i - 1].f;
       n += points[i].f < points[i - 1].f ? 1 : 0;
-      resets->before[i] = n;
+      scratch->before[i] = n;
     }
   }
   // avg_over_time and sum_over_time of a series of small integers (counts, queue lengths):
@@ -176,16 +293,10 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, ResetIndex
       case RangeFn::kRate:
       case RangeFn::kIncrease: {
         const bool is_rate = p.fn == RangeFn::kRate;
-        if (small_integers) {
-          const double sum =
-              static_cast<double>(resets->sum_before[hi - 1] - resets->sum_before[lo]);
-          value = ExtrapolatedRate(w, range_start, ref, true, is_rate, nullptr, &sum);
-        } else {
-          const uint32_t first = resets->before[lo];
-          const absl::Span<const double> in_window(resets->values.data() + first,
-                                                   resets->before[hi - 1] - first);
-          value = ExtrapolatedRate(w, range_start, ref, true, is_rate, &in_window);
-        }
+        const uint32_t first = scratch->before[lo];
+        const absl::Span<const double> in_window(scratch->values.data() + first,
+                                                 scratch->before[hi - 1] - first);
+        value = ExtrapolatedRate(w, range_start, ref, true, is_rate, &in_window);
         break;
       }
       case RangeFn::kDelta:
@@ -310,26 +421,41 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
   // Per series output; filled by the workers.
   std::vector<std::vector<FPoint>> results(num_series);
   const unsigned threads = set ? WorkerThreads(num_series, NumSteps()) : 1;
-  std::vector<std::vector<FPoint>> buffers(threads);
-  std::vector<ResetIndex> resets(threads);
+  std::vector<Scratch> scratch(threads);
   std::vector<size_t> widest(threads, 0);
   const double deadline = ctx_->deadline;
+  const bool counter = fn == RangeFn::kRate || fn == RangeFn::kIncrease;
   SampleBudget budget(SamplesLeft());
   ParallelBlocks(num_series, 8, threads, [&](unsigned worker, size_t begin, size_t end) {
     if (MonotonicSeconds() > deadline) {
       throw EvalError(absl::StatusCode::kDeadlineExceeded,
                       "query timed out in expression evaluation");
     }
+    Scratch& sc = scratch[worker];
     for (size_t si = begin; si < end; ++si) {
-      const std::vector<FPoint>* points = nullptr;
-      if (set) {
-        ReadSamples(*set, si, /*drop_stale=*/true, &buffers[worker]);
-        points = &buffers[worker];
+      size_t held = 0;
+      if (!set) {
+        held = SlideSeries(slide, sub[si].floats, &sc, &results[si]);
       } else {
-        points = &sub[si].floats;
+        ReadColumns(*set, si, &sc.columns);
+        const SampleColumns& c = sc.columns;
+        if (counter && SmallIntegers(c.f.data(), c.size)) {
+          // The common case, straight from the decoded columns (no stale markers: they are
+          // NaNs).
+          held =
+              SlideCounterOfSmallIntegers(slide, c.t.data(), c.f.data(), c.size, &sc, &results[si]);
+        } else {
+          sc.points.resize(c.size);
+          size_t kept = 0;
+          for (size_t i = 0; i < c.size; ++i) {
+            sc.points[kept] = {c.t[i], c.f[i]};
+            kept += IsStaleNaN(c.f[i]) ? 0 : 1;
+          }
+          sc.points.resize(kept);
+          held = SlideSeries(slide, sc.points, &sc, &results[si]);
+        }
       }
-      widest[worker] =
-          std::max(widest[worker], SlideSeries(slide, *points, &resets[worker], &results[si]));
+      widest[worker] = std::max(widest[worker], held);
       budget.Take(static_cast<int64_t>(results[si].size()));
     }
   });

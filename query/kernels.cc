@@ -5,6 +5,10 @@
 // at the place it is made.
 #include "query/kernels.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -25,13 +29,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Relative difference between neighbouring classic buckets that histogram_quantile treats
 // as floating point noise (quantile.go smallDeltaTolerance).
 constexpr double kSmallDeltaTolerance = 1e-12;
-
-// time.Duration(ms).Seconds() in Go: whole seconds plus the nanosecond remainder / 1e9.
-double DurationSeconds(int64_t ms) {
-  const int64_t sec = ms / 1000;
-  const int64_t nsec = (ms % 1000) * 1000000;
-  return static_cast<double>(sec) + static_cast<double>(nsec) / 1e9;
-}
 
 // util/almost.Equal.
 bool AlmostEqual(double a, double b, double epsilon) {
@@ -240,37 +237,50 @@ std::optional<double> ExtrapolatedRate(absl::Span<const FPoint> points, int64_t 
     }
   }
 
-  // Durations between the first/last samples and the window boundaries.
-  double duration_to_start = static_cast<double>(first_t - range_start_ms) / 1000;
-  double duration_to_end = static_cast<double>(range_end_ms - last_t) / 1000;
+  return ExtrapolateWindow(
+      static_cast<double>(first_t - range_start_ms), static_cast<double>(range_end_ms - last_t),
+      static_cast<double>(last_t - first_t), static_cast<double>(num_samples_minus_one),
+      points.front().f, result, is_counter, is_rate,
+      is_rate ? DurationSeconds(range_end_ms - range_start_ms) : 0);
+}
 
-  const double sampled_interval = static_cast<double>(last_t - first_t) / 1000;
-  const double average_duration_between_samples =
-      sampled_interval / static_cast<double>(num_samples_minus_one);
-
-  // Extrapolate all the way to a boundary only if the series plausibly continues there
-  // (the gap is under 110% of the average interval); otherwise by half an interval.
-  const double extrapolation_threshold = average_duration_between_samples * 1.1;
-  if (duration_to_start >= extrapolation_threshold) {
-    duration_to_start = average_duration_between_samples / 2;
+void ExtrapolateCounterWindows(const CounterWindows& w, bool is_rate, double range_seconds,
+                               double* out) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  // ExtrapolateWindow's operations in the same order on two windows at once; each branch
+  // becomes a mask that selects between the two values it chooses from.
+  const __m128d k1000 = _mm_set1_pd(1000);
+  const __m128d k1_1 = _mm_set1_pd(1.1);
+  const __m128d k2 = _mm_set1_pd(2);
+  const __m128d k0 = _mm_setzero_pd();
+  const __m128d seconds = _mm_set1_pd(range_seconds);
+  auto select = [](__m128d mask, __m128d if_set, __m128d if_clear) {
+    return _mm_or_pd(_mm_and_pd(mask, if_set), _mm_andnot_pd(mask, if_clear));
+  };
+  for (; i + 2 <= w.size; i += 2) {
+    __m128d to_start = _mm_div_pd(_mm_loadu_pd(w.to_start_ms + i), k1000);
+    __m128d to_end = _mm_div_pd(_mm_loadu_pd(w.to_end_ms + i), k1000);
+    const __m128d sampled = _mm_div_pd(_mm_loadu_pd(w.sampled_ms + i), k1000);
+    const __m128d average = _mm_div_pd(sampled, _mm_loadu_pd(w.intervals + i));
+    const __m128d threshold = _mm_mul_pd(average, k1_1);
+    const __m128d half = _mm_div_pd(average, k2);
+    to_start = select(_mm_cmpge_pd(to_start, threshold), half, to_start);
+    const __m128d first = _mm_loadu_pd(w.first_f + i);
+    const __m128d result = _mm_loadu_pd(w.result + i);
+    const __m128d to_zero = select(_mm_and_pd(_mm_cmpgt_pd(result, k0), _mm_cmpge_pd(first, k0)),
+                                   _mm_mul_pd(sampled, _mm_div_pd(first, result)), to_start);
+    to_start = select(_mm_cmplt_pd(to_zero, to_start), to_zero, to_start);
+    to_end = select(_mm_cmpge_pd(to_end, threshold), half, to_end);
+    __m128d factor = _mm_div_pd(_mm_add_pd(_mm_add_pd(sampled, to_start), to_end), sampled);
+    if (is_rate) factor = _mm_div_pd(factor, seconds);
+    _mm_storeu_pd(out + i, _mm_mul_pd(result, factor));
   }
-  if (is_counter) {
-    // A counter does not go below zero: stop the extrapolation at the point where the
-    // line through the samples reaches zero.
-    double duration_to_zero = duration_to_start;
-    if (result > 0 && points.front().f >= 0) {
-      duration_to_zero = sampled_interval * (points.front().f / result);
-    }
-    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+#endif
+  for (; i < w.size; ++i) {
+    out[i] = ExtrapolateWindow(w.to_start_ms[i], w.to_end_ms[i], w.sampled_ms[i], w.intervals[i],
+                               w.first_f[i], w.result[i], true, is_rate, range_seconds);
   }
-  if (duration_to_end >= extrapolation_threshold) {
-    duration_to_end = average_duration_between_samples / 2;
-  }
-
-  double factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
-  if (is_rate) factor /= DurationSeconds(range_end_ms - range_start_ms);
-  result *= factor;
-  return result;
 }
 
 std::optional<double> InstantValue(absl::Span<const FPoint> points, bool is_rate) {

@@ -29,6 +29,71 @@ std::optional<double> ExtrapolatedRate(absl::Span<const FPoint> points, int64_t 
                                        int64_t range_end_ms, bool is_counter, bool is_rate,
                                        const absl::Span<const double>* resets = nullptr,
                                        const double* reset_sum = nullptr);
+// Go's time.Duration(ms).Seconds(): whole seconds plus the nanosecond remainder / 1e9.
+inline double DurationSeconds(int64_t ms) {
+  const int64_t sec = ms / 1000;
+  const int64_t nsec = (ms % 1000) * 1000000;
+  return static_cast<double>(sec) + static_cast<double>(nsec) / 1e9;
+}
+// ExtrapolatedRate's arithmetic once a window (of at least two samples) is reduced to the
+// gaps between its first sample and the window's start (`to_start_ms`), its last sample and
+// the window's end (`to_end_ms`), its first and last samples (`sampled_ms`), its number of
+// sample intervals (samples - 1), its first value and `result`: the last value minus the
+// first (plus, for a counter, the values before its resets). `range_seconds` is
+// DurationSeconds of the window's length, used when is_rate. The gaps are integers of
+// milliseconds held in doubles. Inline so that a caller sliding a window over a series pays
+// no call per window; ExtrapolatedRate computes every window through it, so all agree to the
+// bit.
+inline double ExtrapolateWindow(double to_start_ms, double to_end_ms, double sampled_ms,
+                                double intervals, double first_f, double result, bool is_counter,
+                                bool is_rate, double range_seconds) {
+  // Durations between the first/last samples and the window boundaries.
+  double duration_to_start = to_start_ms / 1000;
+  double duration_to_end = to_end_ms / 1000;
+
+  const double sampled_interval = sampled_ms / 1000;
+  const double average_duration_between_samples = sampled_interval / intervals;
+
+  // Extrapolate all the way to a boundary only if the series plausibly continues there
+  // (the gap is under 110% of the average interval); otherwise by half an interval.
+  const double extrapolation_threshold = average_duration_between_samples * 1.1;
+  if (duration_to_start >= extrapolation_threshold) {
+    duration_to_start = average_duration_between_samples / 2;
+  }
+  if (is_counter) {
+    // A counter does not go below zero: stop the extrapolation at the point where the
+    // line through the samples reaches zero.
+    double duration_to_zero = duration_to_start;
+    if (result > 0 && first_f >= 0) duration_to_zero = sampled_interval * (first_f / result);
+    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+  }
+  if (duration_to_end >= extrapolation_threshold) {
+    duration_to_end = average_duration_between_samples / 2;
+  }
+
+  double factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
+  if (is_rate) factor /= range_seconds;
+  return result * factor;
+}
+
+// Windows of a counter (rate, increase) waiting for ExtrapolateCounterWindows, as arrays of
+// ExtrapolateWindow's arguments, so that the arithmetic (seven divisions a window) runs on
+// two windows per SIMD instruction and out of the sliding loop's way. Thread-compatible.
+struct CounterWindows {
+  static constexpr size_t kCapacity = 64;
+  double to_start_ms[kCapacity];
+  double to_end_ms[kCapacity];
+  double sampled_ms[kCapacity];
+  double intervals[kCapacity];
+  double first_f[kCapacity];
+  double result[kCapacity];
+  size_t size = 0;
+};
+// out[i] = ExtrapolateWindow(window i, is_counter = true, is_rate, range_seconds) for the
+// w.size windows, bit for bit (IEEE arithmetic is exact to the bit in either width).
+void ExtrapolateCounterWindows(const CounterWindows& w, bool is_rate, double range_seconds,
+                               double* out);
+
 // irate (is_rate) / idelta: from the last two samples.
 std::optional<double> InstantValue(absl::Span<const FPoint> points, bool is_rate);
 // deriv: per-second slope of the least-squares line (needs two samples).

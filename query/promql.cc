@@ -387,6 +387,39 @@ void ReadSamples(const storage::SeriesSet& set, size_t index, bool drop_stale,
   }
 }
 
+void SampleColumns::Assign(const std::vector<FPoint>& points) {
+  size = points.size();
+  if (t.size() < size) {
+    t.resize(size);
+    f.resize(size);
+  }
+  for (size_t i = 0; i < size; ++i) {
+    t[i] = points[i].t;
+    f[i] = points[i].f;
+  }
+}
+
+void ReadColumns(const storage::SeriesSet& set, size_t index, SampleColumns* out) {
+  constexpr size_t kBatch = 1024;
+  auto it = set.Samples(index);
+  size_t n = 0;
+  while (true) {
+    if (out->t.size() < n + kBatch) {
+      // Grow geometrically; the columns are reused, so this stops after the first series.
+      const size_t grown = std::max(n + kBatch, 2 * out->t.size());
+      out->t.resize(grown);
+      out->f.resize(grown);
+    }
+    const size_t got = it->NextBatch(out->t.data() + n, out->f.data() + n, kBatch);
+    if (got == 0) break;
+    n += got;
+  }
+  out->size = n;
+  if (!it->status().ok()) {
+    throw EvalError(absl::StatusCode::kInternal, std::string(it->status().message()));
+  }
+}
+
 EMatrix Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_timestamps) {
   const std::optional<int64_t> at = AtTime(vs.at, vs.at_ms);
   const int64_t lookback = ctx_->options.lookback_delta_ms;

@@ -187,6 +187,19 @@ class Evaluator {
 void ReadSamples(const storage::SeriesSet& set, size_t index, bool drop_stale,
                  std::vector<FPoint>* out);
 
+// One series' samples as two columns, the layout the storage iterators decode into. The
+// vectors only grow (a worker reuses them from series to series); the first `size` entries
+// hold the samples.
+struct SampleColumns {
+  std::vector<int64_t> t;
+  std::vector<double> f;
+  size_t size = 0;
+  void Assign(const std::vector<FPoint>& points);
+};
+// Decodes one series of a selection into `out`, stale markers included. Safe to call from
+// several threads on one set. Throws on a storage error.
+void ReadColumns(const storage::SeriesSet& set, size_t index, SampleColumns* out);
+
 // Whether `name` takes a range vector (evaluated by EvalRangeFunction).
 bool IsRangeFunction(std::string_view name);
 // Labels of absent()'s and absent_over_time()'s output: the equality matchers of the

@@ -4,11 +4,13 @@
 // are edge cases of the Go code the kernels follow.
 #include "query/kernels.h"
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1133,6 +1135,41 @@ TEST(DateValueTest, NonFiniteAndOutOfRangeGiveNaN) {
   EXPECT_EQ(DateValue(DateFunction::kMonth, 1e17), 9);
   EXPECT_EQ(DateValue(DateFunction::kDayOfMonth, 1e17), 6);
   EXPECT_EQ(DateValue(DateFunction::kHour, 1e17), 9);
+}
+
+TEST(ExtrapolatedRateTest, CounterWindowsInBlocksEqualOneWindowAtATimeBitForBit) {
+  // ExtrapolateCounterWindows runs two windows per SIMD instruction; every window must give
+  // ExtrapolateWindow's answer exactly: gaps past the threshold or not, zero and negative
+  // increases, negative first values, zero cut-offs, NaN, every block length.
+  std::mt19937_64 rng(3);
+  for (size_t size = 0; size <= CounterWindows::kCapacity; ++size) {
+    for (bool is_rate : {false, true}) {
+      CounterWindows w;
+      w.size = size;
+      for (size_t i = 0; i < size; ++i) {
+        const double intervals = static_cast<double>(1 + rng() % 60);
+        w.intervals[i] = intervals;
+        w.sampled_ms[i] = intervals * static_cast<double>(9'000 + rng() % 2'000);
+        w.to_start_ms[i] = static_cast<double>(rng() % 30'000);
+        w.to_end_ms[i] = static_cast<double>(rng() % 30'000);
+        w.first_f[i] = static_cast<double>(static_cast<int64_t>(rng() % 2000) - 100) / 3;
+        w.result[i] = static_cast<double>(static_cast<int64_t>(rng() % 5000) - 500) / 7;
+        if (rng() % 17 == 0) w.result[i] = 0;
+        if (rng() % 29 == 0) w.first_f[i] = std::nan("");
+        if (rng() % 31 == 0) w.result[i] = std::nan("");
+      }
+      const double seconds = DurationSeconds(static_cast<int64_t>(60'000 + rng() % 600'000));
+      double out[CounterWindows::kCapacity];
+      ExtrapolateCounterWindows(w, is_rate, seconds, out);
+      for (size_t i = 0; i < size; ++i) {
+        const double want =
+            ExtrapolateWindow(w.to_start_ms[i], w.to_end_ms[i], w.sampled_ms[i], w.intervals[i],
+                              w.first_f[i], w.result[i], true, is_rate, seconds);
+        EXPECT_EQ(std::bit_cast<uint64_t>(out[i]), std::bit_cast<uint64_t>(want))
+            << "size " << size << " window " << i << ": " << out[i] << " vs " << want;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -3,10 +3,13 @@
 // step-invariant path, and queries before the first sample.
 #include "query/promql.h"
 
+#include <bit>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -282,6 +285,72 @@ TEST_F(PromqlTest, IntegerWindowSumsMatchTheCompensatedKernelsBitForBit) {
             << fn << "(" << name << ") at " << ts << ": " << m[0].floats[i].f << " vs " << want;
       }
     }
+}
+
+TEST_F(PromqlTest, WideSelectionsOverManyChunksMatchTheKernelsBitForBit) {
+  // Enough series and steps for the selection to be split across the cores, 30 hours of
+  // sealed chunks over a day boundary and the head: every series'
+  // rate, increase, delta, avg_over_time and sum_over_time equals the kernel's value on its
+  // raw window, bit for bit, whichever path (small integers, floats, stale markers) the
+  // series takes and whichever thread evaluates it.
+  const int64_t base = 9 * storage::kDayMs + 17 * kHour;
+  std::mt19937 rng(11);
+  std::vector<std::vector<FPoint>> raw(24);
+  storage::AppendBatch batch;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    double v = static_cast<double>(rng() % 1000);
+    for (int64_t t = base; t <= base + 30 * kHour; t += 10'000) {
+      switch (i % 4) {
+        case 0:  // counter with resets
+          v = rng() % 997 == 0 ? 0 : v + static_cast<double>(rng() % 50);
+          break;
+        case 1:  // integer gauge: a "reset" at every fall
+          v = static_cast<double>(rng() % 100);
+          break;
+        case 2:  // float counter
+          v += (rng() % 1000) / 7.0;
+          break;
+        case 3:  // integers with a stale marker now and then
+          v = static_cast<double>(rng() % 30);
+          break;
+      }
+      const bool stale = i % 4 == 3 && rng() % 400 == 0;
+      const double stored = stale ? StaleNaN() : v;
+      batch.Add(L({{"__name__", "m"}, {"i", std::to_string(100 + i)}}), t, stored);
+      if (!stale) raw[i].push_back({t, v});
+    }
+  }
+  ASSERT_TRUE(engine_->Append(batch).ok());
+  clock_.AdvanceMs(3 * storage::kDayMs);
+  ASSERT_TRUE(engine_->Maintain().ok());
+  const int64_t start = base + 3 * kMinute, end = base + 30 * kHour, step = 45'000;
+  for (const std::string fn : {"rate", "increase", "delta", "avg_over_time", "sum_over_time"}) {
+    Matrix m = RangeMatrix(fn + "(m[5m])", start, end, step);
+    ASSERT_EQ(m.size(), raw.size()) << fn;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      ASSERT_EQ(m[i].metric.Get("i"), std::to_string(100 + i));
+      size_t k = 0;
+      for (int64_t ts = start; ts <= end; ts += step) {
+        std::vector<FPoint> w;
+        for (const FPoint& p : raw[i]) {
+          if (p.t > ts - 5 * kMinute && p.t <= ts) w.push_back(p);
+        }
+        std::optional<double> want;
+        if (fn == "avg_over_time" && !w.empty()) want = AvgOverTime(w);
+        if (fn == "sum_over_time" && !w.empty()) want = SumOverTime(w);
+        if (fn == "rate" || fn == "increase" || fn == "delta") {
+          want = ExtrapolatedRate(w, ts - 5 * kMinute, ts, fn != "delta", fn == "rate");
+        }
+        if (!want) continue;
+        ASSERT_LT(k, m[i].floats.size()) << fn << " series " << i;
+        ASSERT_EQ(m[i].floats[k].t, ts) << fn << " series " << i;
+        ASSERT_EQ(std::bit_cast<uint64_t>(m[i].floats[k].f), std::bit_cast<uint64_t>(*want))
+            << fn << " series " << i << " at " << ts << ": " << m[i].floats[k].f << " vs " << *want;
+        ++k;
+      }
+      EXPECT_EQ(k, m[i].floats.size()) << fn << " series " << i;
+    }
+  }
 }
 
 }  // namespace
