@@ -408,19 +408,6 @@ double QuantileOverTime(double q, absl::Span<const FPoint> points) {
 
 // ---- aggregation and helpers
 
-double KahanSumInc(double inc, double sum, double* c) {
-  const double t = sum + inc;
-  if (std::isinf(t)) {
-    *c = 0;
-  } else if (std::abs(sum) >= std::abs(inc)) {
-    // Neumaier's improvement: compensate with the smaller of the two terms.
-    *c += (sum - t) + inc;
-  } else {
-    *c += (inc - t) + sum;
-  }
-  return t;
-}
-
 double Quantile(double q, std::vector<double>* values) {
   if (values->empty() || std::isnan(q)) return kNaN;
   if (q < 0) return -kInf;

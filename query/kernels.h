@@ -4,6 +4,7 @@
 // inputs and calls these. Pure functions; thread-safe.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -117,7 +118,19 @@ double QuantileOverTime(double q, absl::Span<const FPoint> points);
 
 // Kahan-Babuska-Neumaier compensated summation step (Prometheus' kahansum.Inc):
 // returns the new sum and updates *c; the total is sum + c.
-double KahanSumInc(double inc, double sum, double* c);
+// Inline: aggregations call it once per input point.
+inline double KahanSumInc(double inc, double sum, double* c) {
+  const double t = sum + inc;
+  if (std::isinf(t)) {
+    *c = 0;
+  } else if (std::abs(sum) >= std::abs(inc)) {
+    // Neumaier's improvement: compensate with the smaller of the two terms.
+    *c += (sum - t) + inc;
+  } else {
+    *c += (inc - t) + sum;
+  }
+  return t;
+}
 // The q-quantile (Prometheus' quantile(): NaN for empty input, -Inf for q < 0, +Inf for
 // q > 1, linear interpolation between closest ranks). Reorders `values`.
 double Quantile(double q, std::vector<double>* values);
