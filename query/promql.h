@@ -21,9 +21,9 @@
 //
 // Thread-safe: one PromqlEngine serves concurrent queries. A query is evaluated on the
 // calling thread, which shares the series of a large selection (decoding and range
-// functions) and the steps of a range aggregation with threads it starts for that part, one
-// per core in all (at most 8; query/internal/parallel.h). Each writes its own slots, so
-// answers do not depend on the thread count; every thread checks the query's deadline.
+// functions) with threads it starts for that part, one per core in all (at most 8;
+// query/internal/parallel.h). Each writes its own slots, so answers do not depend on the
+// thread count; every thread checks the query's deadline and sample budget.
 #pragma once
 
 #include <cstdint>

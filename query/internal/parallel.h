@@ -1,7 +1,6 @@
-// Splitting a query's independent work across threads: a selection's series (each worker
-// decodes and evaluates its own series into its own output slots) and a range aggregation's
-// steps (each worker folds its own steps), so results do not depend on the number of
-// threads. Thread-safe: concurrent queries each start their own threads.
+// Splitting a selection's series across threads: each worker decodes and evaluates its own
+// series into its own output slots, so results do not depend on the number of threads.
+// Thread-safe: concurrent queries each start their own threads.
 #pragma once
 
 #include <algorithm>
