@@ -1,10 +1,10 @@
 #include "app/drill_command.h"
 
-#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
 #include "app/http_client.h"
+#include "common/url.h"
 #include "nlohmann/json.hpp"
 
 namespace plumbline::app {
@@ -12,21 +12,6 @@ namespace {
 
 // A drill waits for each destination in turn, each up to its own timeout.
 constexpr int64_t kRequestTimeoutMs = 120'000;
-
-std::string UrlEncode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -40,7 +25,7 @@ int RunDrill(const DrillFlags& flags) {
   HttpClient::Request request;
   request.method = "POST";
   request.url = server + "/-/drill";
-  if (!flags.service.empty()) request.url += "?service=" + UrlEncode(flags.service);
+  if (!flags.service.empty()) request.url += "?service=" + PercentEncode(flags.service);
   if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + token});
   request.timeout_ms = kRequestTimeoutMs;
   HttpClient client;

@@ -7,11 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_format.h"
 #include "app/http_client.h"
 #include "common/clock.h"
 #include "common/strings.h"
+#include "common/url.h"
 #include "nlohmann/json.hpp"
 #include "query/api.h"
 #include "query/json_format.h"
@@ -27,24 +26,11 @@ constexpr int64_t kDefaultPoints = 250;
 // The server gives a query at most 2 minutes; the client waits a little longer.
 constexpr int64_t kRequestTimeoutMs = 150'000;
 
-// application/x-www-form-urlencoded component.
-std::string FormEscape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += absl::StrFormat("%%%02X", c);
-    }
-  }
-  return out;
-}
-
 std::string FormBody(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string body;
   for (const auto& [name, value] : params) {
     if (!body.empty()) body.push_back('&');
-    StrAppend(&body, FormEscape(name), "=", FormEscape(value));
+    StrAppend(&body, PercentEncode(name), "=", PercentEncode(value));
   }
   return body;
 }

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "common/duration.h"
 #include "common/strings.h"
+#include "common/url.h"
 #include "nlohmann/json.hpp"
 #include "query/template.h"
 
@@ -77,16 +78,7 @@ std::string FormatRfc3339Ms(int64_t ms) {
 std::string GeneratorUrl(std::string_view external_url, std::string_view expr) {
   std::string out(absl::StripSuffix(ToAbsl(external_url), "/"));
   out += "/#/explore?expr=";
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : expr) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
+  AppendPercentEncoded(expr, &out);
   return out;
 }
 

@@ -6,12 +6,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/strings.h"
+#include "common/url.h"
 #include "nlohmann/json.hpp"
 #include "query/api_error.h"
 
@@ -19,33 +19,6 @@ namespace plumbline::query {
 namespace {
 
 using Json = nlohmann::json;
-
-// Go's url.QueryEscape: unreserved characters stay, ' ' is '+', the rest %XX.
-void AppendEscaped(std::string_view s, std::string* out) {
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (absl::ascii_isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out->push_back(c);
-    } else if (c == ' ') {
-      out->push_back('+');
-    } else {
-      absl::StrAppendFormat(out, "%%%02X", u);
-    }
-  }
-}
-
-// "user:secret@host:port" -> "host:port" in the URL's authority.
-std::string WithoutUserInfo(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
-  const size_t host_start = scheme_end + 3;
-  const size_t authority_end = url.find('/', host_start);
-  const std::string_view authority = url.substr(host_start, authority_end - host_start);
-  const size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return StrCat(url.substr(0, host_start), authority.substr(at + 1),
-                authority_end == std::string_view::npos ? "" : url.substr(authority_end));
-}
 
 // Seconds with millisecond precision, as the API's `time` parameter takes them.
 std::string FormatApiTime(int64_t ms) {
@@ -223,9 +196,9 @@ std::string EncodeForm(const ApiParams& params) {
   std::string out;
   for (const auto& [name, value] : params) {
     if (!out.empty()) out.push_back('&');
-    AppendEscaped(name, &out);
+    AppendPercentEncoded(name, &out);
     out.push_back('=');
-    AppendEscaped(value, &out);
+    AppendPercentEncoded(value, &out);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include "common/build_info.h"
 #include "common/strings.h"
+#include "common/url.h"
 #include "remote/write_request.h"
 
 namespace plumbline::remote {
@@ -76,23 +77,12 @@ absl::StatusOr<HttpPoster::Response> HttpPoster::Post(const std::string& url,
   curl_slist_free_all(headers);
   if (code != CURLE_OK) {
     return absl::UnavailableError(
-        StrCat("cannot reach ", RedactUrl(url), ": ", curl_easy_strerror(code)));
+        StrCat("cannot reach ", WithoutUserInfo(url), ": ", curl_easy_strerror(code)));
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
   return response;
-}
-
-std::string RedactUrl(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  const size_t host_start = scheme + 3;
-  const size_t path = url.find_first_of("/?#", host_start);
-  const std::string_view authority = url.substr(host_start, path - host_start);
-  const size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return StrCat(url.substr(0, host_start), url.substr(host_start + at + 1));
 }
 
 }  // namespace plumbline::remote

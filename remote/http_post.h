@@ -38,7 +38,4 @@ class HttpPoster {
 // Milliseconds of the steady clock (the time base of `abort_at_ms`).
 int64_t SteadyNowMs();
 
-// The URL without its user:password part, for logs and metric labels.
-std::string RedactUrl(std::string_view url);
-
 }  // namespace plumbline::remote

