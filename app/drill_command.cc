@@ -1,6 +1,5 @@
 #include "app/drill_command.h"
 
-#include <cstdlib>
 #include <iostream>
 
 #include "app/http_client.h"
@@ -16,15 +15,10 @@ constexpr int64_t kRequestTimeoutMs = 120'000;
 }  // namespace
 
 int RunDrill(const DrillFlags& flags) {
-  std::string token = flags.token;
-  if (token.empty()) {
-    if (const char* env = std::getenv("PLUMBLINE_TOKEN")) token = env;
-  }
-  std::string server = flags.server;
-  while (!server.empty() && server.back() == '/') server.pop_back();
+  const std::string token = TokenOrEnv(flags.token);
   HttpClient::Request request;
   request.method = "POST";
-  request.url = server + "/-/drill";
+  request.url = ServerUrl(flags.server, "/-/drill");
   if (!flags.service.empty()) request.url += "?service=" + PercentEncode(flags.service);
   if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + token});
   request.timeout_ms = kRequestTimeoutMs;

@@ -78,15 +78,10 @@ int RunEvent(const EventFlags& flags) {
     return 2;
   }
 
-  std::string token = flags.token;
-  if (token.empty()) {
-    if (const char* env = getenv("PLUMBLINE_TOKEN")) token = env;
-  }
+  const std::string token = TokenOrEnv(flags.token);
   HttpClient::Request request;
   request.method = "POST";
-  std::string server = flags.server;
-  while (!server.empty() && server.back() == '/') server.pop_back();
-  request.url = server + "/api/v1/events";
+  request.url = ServerUrl(flags.server, "/api/v1/events");
   request.body = std::move(text);
   request.headers.push_back({"Content-Type", "application/json"});
   if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + token});

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
 #include <mutex>
 
 #include "common/strings.h"
@@ -79,6 +80,25 @@ std::string ErrorMessageOf(const std::string& body) {
   std::string text = body;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
+}
+
+std::string FailureReason(const absl::Status& status, const std::string& url) {
+  std::string_view message = ToStd(status.message());
+  const std::string prefix = StrCat("cannot reach ", url, ": ");
+  if (message.starts_with(prefix)) return std::string(message.substr(prefix.size()));
+  if (message.find(url) != std::string_view::npos) return "request failed";
+  return std::string(message);
+}
+
+std::string ServerUrl(std::string_view server, std::string_view path) {
+  while (!server.empty() && server.back() == '/') server.remove_suffix(1);
+  return StrCat(server, path);
+}
+
+std::string TokenOrEnv(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("PLUMBLINE_TOKEN");
+  return env == nullptr ? "" : env;
 }
 
 }  // namespace plumbline::app

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,5 +47,16 @@ class HttpClient {
 
 // The "error" field of a Prometheus error envelope, or the body itself (trimmed).
 std::string ErrorMessageOf(const std::string& body);
+
+// Why Send failed for `url`, without the URL (which may hold a secret: a webhook token, a
+// password): Send's "cannot reach <url>: <reason>" gives "<reason>"; any other message that
+// names the URL gives "request failed".
+std::string FailureReason(const absl::Status& status, const std::string& url);
+
+// A --server flag's URL with `path` ("/api/v1/events") appended, without doubled slashes.
+std::string ServerUrl(std::string_view server, std::string_view path);
+
+// The --token flag, or $PLUMBLINE_TOKEN when the flag is empty.
+std::string TokenOrEnv(const std::string& flag);
 
 }  // namespace plumbline::app

@@ -153,9 +153,7 @@ int ImportOffline(const ImportFlags& flags, storage::import::TimestampUnit unit,
 
 int ImportOnline(const ImportFlags& flags, Input& input) {
   HttpClient client;
-  std::string url = flags.server;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/api/v1/import/prometheus";
+  std::string url = ServerUrl(flags.server, "/api/v1/import/prometheus");
   if (flags.format != "auto") url += "?format=" + flags.format;
   Progress progress(input.size());
   uint64_t sent = 0;

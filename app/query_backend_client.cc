@@ -27,11 +27,8 @@ absl::StatusOr<query::BackendResponse> Post(const std::string& url, const std::s
                      {"Expect", ""}};  // no wait for "100 Continue" (libcurl asks over 1 MiB)
   absl::StatusOr<HttpClient::Response> response = client.Send(request);
   if (response.ok()) return query::BackendResponse{response->status, std::move(response->body)};
-  // HttpClient says "cannot reach <url>: <reason>"; the caller names the backend itself.
-  std::string_view message = ToStd(response.status().message());
-  const std::string prefix = StrCat("cannot reach ", url, ": ");
-  if (message.substr(0, prefix.size()) == prefix) message.remove_prefix(prefix.size());
-  return absl::Status(response.status().code(), ToAbsl(message));
+  // The caller names the backend itself (without its user info).
+  return absl::Status(response.status().code(), FailureReason(response.status(), url));
 }
 
 }  // namespace

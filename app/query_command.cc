@@ -176,11 +176,9 @@ int RunQuery(const QueryFlags& flags) {
     params.emplace_back("time", flags.time);
   }
 
-  std::string url = flags.server;
-  while (!url.empty() && url.back() == '/') url.pop_back();
   HttpClient::Request request;
   request.method = "POST";
-  request.url = StrCat(url, range ? "/api/v1/query_range" : "/api/v1/query");
+  request.url = ServerUrl(flags.server, range ? "/api/v1/query_range" : "/api/v1/query");
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
   if (!flags.token.empty()) request.headers.push_back({"Authorization", "Bearer " + flags.token});
   request.body = FormBody(params);

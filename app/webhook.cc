@@ -24,14 +24,8 @@ absl::StatusOr<int> Post(const std::string& url, const std::string& body, int64_
   absl::StatusOr<HttpClient::Response> response = client.Send(request);
   if (response.ok()) return response->status;
   // HttpClient says "cannot reach <url>: <reason>": keep the reason, never the URL.
-  std::string_view message = ToStd(response.status().message());
-  const std::string prefix = StrCat("cannot reach ", url, ": ");
-  if (message.substr(0, prefix.size()) == prefix) {
-    message.remove_prefix(prefix.size());
-  } else if (message.find(url) != std::string_view::npos) {
-    message = "request failed";
-  }
-  return absl::Status(response.status().code(), StrCat("cannot reach the receiver: ", message));
+  return absl::Status(response.status().code(),
+                      StrCat("cannot reach the receiver: ", FailureReason(response.status(), url)));
 }
 
 }  // namespace
