@@ -61,6 +61,19 @@ def http(method, url, body=None, headers=None, timeout=10):
         return e.code, dict(e.headers), e.read()
 
 
+def wait_for(what, fn, timeout=60):
+    """fn's first truthy result, polled every 0.1 s; fails naming `what` (and fn's last result)
+    after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
 def _thread_stacks(pid):
     """Every thread's stack of a hung process, when gdb is there (for the failure message)."""
     try:

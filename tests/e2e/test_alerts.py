@@ -10,14 +10,12 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 import unittest
 import urllib.parse
 
-from harness import BIN, Server, free_port, http
+from harness import BIN, Server, free_port, http, wait_for
 from test_events import Receiver, sha256
 
-WAIT_S = 30
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 
 RULES = """groups:
@@ -34,18 +32,6 @@ RULES = """groups:
         annotations:
           summary: "{{ $labels.service }} fails {{ $value | humanizePercentage }} of requests"
 """
-
-
-def wait_for(what, fn, timeout=WAIT_S):
-    """fn's first truthy result, polled; fails naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 class Alertmanager:

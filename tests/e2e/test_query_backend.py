@@ -13,10 +13,9 @@ import time
 import unittest
 import urllib.parse
 
-from harness import Server, free_port, http, run_cli
+from harness import Server, free_port, http, run_cli, wait_for
 from victoria import VictoriaMetrics
 
-WAIT_S = 30
 STEP_S = 10
 
 
@@ -32,17 +31,6 @@ def dataset(now):
         lines.append('remote_value{job="b",instance="1"} 10 %d' % ms)
         lines.append('remote_requests_total{job="a"} %d %d' % (5 * (t - start), ms))
     return "\n".join(lines) + "\n", start
-
-
-def wait_for(what, fn, timeout=WAIT_S):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 RULES = """groups:

@@ -23,22 +23,11 @@ import time
 import unittest
 import urllib.parse
 
-from harness import Server, free_port, http
+from harness import Server, free_port, http, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 VICTORIA_METRICS = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
 WAIT_S = 60
-
-
-def wait_for(what, fn, timeout=WAIT_S):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 class Receiver:
