@@ -14,6 +14,7 @@
 #include "remote/write_request.h"
 #include "snappy.h"
 #include "storage/engine.h"
+#include "tests/storage/engine_test_util.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
 #include "web/auth.h"
@@ -74,16 +75,10 @@ class RemoteWriteApiTest : public ::testing::Test {
 
   // Every sample of the series named `name`, as (t, v).
   std::vector<std::pair<int64_t, double>> Read(const std::string& name) {
-    std::vector<storage::LabelMatcher> matchers;
-    auto m = storage::LabelMatcher::Create(storage::LabelMatcher::Type::kEqual, "__name__", name);
-    EXPECT_TRUE(m.ok()) << m.status();
-    matchers.push_back(*m);
-    auto set = engine_->Select(matchers, 0, kT0 + 3'600'000);
-    EXPECT_TRUE(set.ok()) << set.status();
     std::vector<std::pair<int64_t, double>> out;
-    for (size_t i = 0; i < (*set)->series().size(); ++i) {
-      auto it = (*set)->Samples(i);
-      while (it->Next()) out.emplace_back(it->t(), it->v());
+    for (const auto& [labels, points] :
+         storage::ReadAll(*engine_, {storage::Eq("__name__", name)}, 0, kT0 + 3'600'000)) {
+      for (const storage::Point& p : points) out.emplace_back(p.t, p.v);
     }
     return out;
   }
