@@ -120,7 +120,7 @@ absl::Status AnsTimestampDecoder::Init(std::string_view* in, uint32_t n, int64_t
       bit_bytes > in->size()) {
     return corrupt();
   }
-  in_ = BitReader(in->substr(0, static_cast<size_t>(bit_bytes)));
+  in_ = BitReader::Padded(in->substr(0, static_cast<size_t>(bit_bytes)), &padded_);
   in->remove_prefix(static_cast<size_t>(bit_bytes));
   predictor_.kind = static_cast<int>(in_.Read(2));
   if (predictor_.kind > TsPredictor::kGrid) return corrupt();

@@ -63,6 +63,7 @@ class AnsTimestampDecoder {
   template <bool kSingle>
   bool Loop(int64_t* out, size_t count);
 
+  std::string padded_;  // the bit stream, zero-padded (BitReader::Padded)
   BitReader in_;
   TokenDecoder tokens_;
   uint32_t x_ = 0;  // rANS state

@@ -46,6 +46,7 @@ class AnsValueDecoder {
   template <class P>
   bool Dispatch(P* p, double* out, size_t count);
 
+  std::string padded_;  // the section, zero-padded (BitReader::Padded)
   BitReader in_;
   TokenDecoder tokens_;
   uint32_t x_ = 0;  // rANS state

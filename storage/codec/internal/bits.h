@@ -90,6 +90,17 @@ class BitReader {
   explicit BitReader(std::string_view bytes)
       : data_(bytes.data()), size_(bytes.size()), limit_(uint64_t{bytes.size()} * 8) {}
 
+  // Reads a copy of `bytes` kept in *buffer followed by 8 zero bytes, so that Peek() never
+  // takes its slow path: short streams (a mostly-zero series' chunk holds a few dozen bytes)
+  // would otherwise spend most of their peeks there. Bits past the end still read as zero.
+  static BitReader Padded(std::string_view bytes, std::string* buffer) {
+    buffer->assign(bytes.data(), bytes.size());
+    buffer->append(8, '\0');
+    BitReader r(std::string_view(buffer->data(), bytes.size()));
+    r.size_ += 8;
+    return r;
+  }
+
   // The next 57 or more bits, LSB-first, without consuming them.
   uint64_t Peek() const {
     const uint64_t byte = pos_ >> 3;

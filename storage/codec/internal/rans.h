@@ -15,9 +15,17 @@ inline constexpr int kAnsBits = 11;
 inline constexpr uint32_t kAnsTotal = 1u << kAnsBits;
 inline constexpr uint32_t kAnsLow = 1u << 16;  // the state lives in [kAnsLow, 2^32)
 
+// floor(x / d) by a multiply with rcp = Reciprocal(d), exact for all x, d < 2^32: rcp is
+// ceil(2^64 / d), so x * rcp / 2^64 exceeds x / d by less than x / 2^64 < 1 / d, too little
+// to reach the next integer. d = 1 takes rcp = 0.
+inline uint64_t Reciprocal(uint32_t d) { return d >= 2 ? ~uint64_t{0} / d + 1 : 0; }
+inline uint32_t DivideBy(uint32_t x, uint64_t rcp) {
+  return rcp == 0 ? x : static_cast<uint32_t>((static_cast<unsigned __int128>(x) * rcp) >> 64);
+}
+
 // An encoder symbol: start, frequency and a reciprocal that turns x / freq into a multiply.
 struct AnsSymbol {
-  uint64_t rcp = 0;  // floor((2^64 - 1) / freq) + 1: exact quotients for x < 2^32, freq >= 2
+  uint64_t rcp = 0;  // Reciprocal(freq)
   uint32_t start = 0;
   uint32_t freq = 0;
   uint32_t x_max = 0;  // renormalise before encoding when x >= x_max
@@ -25,7 +33,7 @@ struct AnsSymbol {
   void Init(uint32_t s, uint32_t f) {
     start = s;
     freq = f;
-    rcp = f >= 2 ? ~uint64_t{0} / f + 1 : 0;
+    rcp = Reciprocal(f);
     x_max = (kAnsLow >> kAnsBits << 16) * f;
   }
   // One encoding step; returns the renormalisation word (| 0x10000) or 0.
@@ -36,8 +44,7 @@ struct AnsSymbol {
       word = 0x10000 | (y & 0xffff);
       y >>= 16;
     }
-    const uint32_t q =
-        freq == 1 ? y : static_cast<uint32_t>((static_cast<unsigned __int128>(y) * rcp) >> 64);
+    const uint32_t q = DivideBy(y, rcp);
     *x = (q << kAnsBits) + (y - q * freq) + start;
     return word;
   }

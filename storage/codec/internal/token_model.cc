@@ -41,6 +41,46 @@ bool ValidConfig(const TokenConfig& c) {
   return c.e <= kMaxDirectBits && c.m <= kMaxTopBits && c.m <= c.e;
 }
 
+// Every token's decoding Symbol under one config, described once: TokenDecoder::Init copies
+// them for each chunk. A token that cannot occur is an escape and not `reachable`.
+struct ConfigSymbols {
+  std::array<TokenDecoder::Symbol, kMaxSymbols> symbols;
+  std::array<bool, kMaxSymbols> reachable;
+};
+constexpr size_t kNumConfigs = (kMaxDirectBits + 1) * (kMaxTopBits + 1) * 2;
+
+size_t ConfigIndex(TokenConfig c) {
+  return (static_cast<size_t>(c.e) * (kMaxTopBits + 1) + c.m) * 2 + (c.rawsign ? 1 : 0);
+}
+
+// For a valid config. All of them, built on first use: about 360 KiB.
+const ConfigSymbols& SymbolsOf(TokenConfig config) {
+  static const auto* all = [] {
+    auto* t = new std::array<ConfigSymbols, kNumConfigs>();
+    for (int e = 0; e <= kMaxDirectBits; ++e) {
+      for (int m = 0; m <= kMaxTopBits; ++m) {
+        for (bool rawsign : {false, true}) {
+          const TokenConfig c{static_cast<uint8_t>(e), static_cast<uint8_t>(m), rawsign};
+          ConfigSymbols& cs = (*t)[ConfigIndex(c)];
+          for (uint32_t s = 0; s < kMaxSymbols; ++s) {
+            TokenDecoder::Symbol& sym = cs.symbols[s];
+            int width_log2;
+            cs.reachable[s] = m <= e && DescribeToken(c, s, &sym, &width_log2);
+            if (!cs.reachable[s]) {
+              sym = {};
+              sym.escape = 1;
+            }
+            sym.mask = LowMask(sym.nbits);
+            sym.slow = sym.escape || sym.nbits > 40;
+          }
+        }
+      }
+    }
+    return t;
+  }();
+  return (*all)[ConfigIndex(config)];
+}
+
 }  // namespace
 
 bool DescribeToken(TokenConfig c, uint32_t token, TokenDecoder::Symbol* sym, int* width_log2) {
@@ -235,13 +275,16 @@ bool Normalize(const ModelDesc& model, std::array<uint16_t, kMaxSymbols>* freqs)
   }
   freqs->fill(0);
   if (present < 2) return false;
+  const uint64_t rcp = Reciprocal(total);
   int32_t sum = 0;
   int argmax = -1;
   for (int s = 0; s < n; ++s) {
     const int l = model.levels[static_cast<size_t>(s)];
     if (l == 0) continue;
+    // weight * kAnsTotal / total, by a reciprocal: one division per model instead of one
+    // per symbol (exact: NormalizeDivides in token_model_test checks every case).
     const uint32_t f =
-        std::max<uint32_t>(1, kLevelWeights[static_cast<size_t>(l)] * kAnsTotal / total);
+        std::max<uint32_t>(1, DivideBy(kLevelWeights[static_cast<size_t>(l)] * kAnsTotal, rcp));
     (*freqs)[static_cast<size_t>(s)] = static_cast<uint16_t>(f);
     sum += static_cast<int32_t>(f);
     if (argmax < 0 || f > (*freqs)[static_cast<size_t>(argmax)]) argmax = s;
@@ -266,27 +309,21 @@ bool Normalize(const ModelDesc& model, std::array<uint16_t, kMaxSymbols>* freqs)
 }
 
 bool TokenDecoder::Init(const ModelDesc& model) {
+  if (!ValidConfig(model.config) || model.num_symbols() > kMaxSymbols) return false;
   single_ = model.kind == ModelKind::kSingle;
   const int n = model.num_symbols();
+  const ConfigSymbols& described = SymbolsOf(model.config);
+  std::memcpy(symbols_.data(), described.symbols.data(), static_cast<size_t>(n) * sizeof(Symbol));
   for (int s = 0; s < n; ++s) {
-    Symbol& sym = symbols_[static_cast<size_t>(s)];
-    int width_log2;
     if (model.has_escape && s == model.escape()) {
-      sym = {};
-      sym.escape = 1;
-    } else if (!DescribeToken(model.config, static_cast<uint32_t>(s), &sym, &width_log2)) {
+      symbols_[static_cast<size_t>(s)] = Symbol{};
+      symbols_[static_cast<size_t>(s)].escape = 1;
+      symbols_[static_cast<size_t>(s)].slow = 1;
+    } else if (!described.reachable[static_cast<size_t>(s)] &&
+               (single_ ? s == model.single_symbol() : model.levels[static_cast<size_t>(s)] != 0)) {
       // Unreachable tokens are fine as long as the model gives them no probability.
-      if (single_ ? s == model.single_symbol() : model.levels[static_cast<size_t>(s)] != 0) {
-        return false;
-      }
-      sym = {};
-      sym.escape = 1;
+      return false;
     }
-  }
-  for (int s = 0; s < n; ++s) {
-    Symbol& sym = symbols_[static_cast<size_t>(s)];
-    sym.mask = LowMask(sym.nbits);
-    sym.slow = sym.escape || sym.nbits > 40;
   }
   if (single_) {
     single_symbol_ = static_cast<uint32_t>(model.single_symbol());

@@ -119,6 +119,27 @@ TEST(TokenModelTest, NormalizedFrequenciesSumToTheTotal) {
   }
 }
 
+// Normalize divides by a reciprocal: it must give the quotients the format defines, for
+// every numerator (a level weight times kAnsTotal) and every total it can meet.
+TEST(TokenModelTest, NormalizeDivides) {
+  const uint32_t max_total = kMaxSymbols * LevelWeight(kMaxLevel);
+  for (uint32_t total = 1; total <= max_total; ++total) {
+    const uint64_t rcp = Reciprocal(total);
+    for (int l = 1; l <= kMaxLevel; ++l) {
+      const uint32_t x = LevelWeight(l) * kAnsTotal;
+      if (DivideBy(x, rcp) != x / total) FAIL() << x << " / " << total;
+    }
+  }
+  // And at random over the whole 32-bit range (the encoder's x / freq).
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 1000000; ++i) {
+    const uint32_t x = static_cast<uint32_t>(rng());
+    const uint32_t d = static_cast<uint32_t>(rng() >> (32 + rng() % 32)) | 1u;
+    ASSERT_EQ(DivideBy(x, Reciprocal(d)), x / d) << x << " / " << d;
+    ASSERT_EQ(DivideBy(x, Reciprocal(d + 1)), x / (d + 1)) << x << " / " << d + 1;
+  }
+}
+
 TEST(TokenModelTest, ParametricModelsRoundTrip) {
   for (uint8_t shape : {0, 1}) {
     for (uint8_t q : {0, 5, 40, 90, 127}) {
