@@ -72,7 +72,7 @@ absl::Status ChunkIterator::State::Init(std::string_view chunk) {
       s = ts_stream.Init(&rest, h.n, h.min_t, h.max_t);
       break;
     case TsMode::kAns:
-      s = ts_ans.Init(&rest, h.n, h.min_t, h.max_t);
+      s = ts_ans.Init(&rest, h.n, h.min_t, h.max_t, h.version);
       break;
   }
   if (!s.ok()) return s;
@@ -90,7 +90,7 @@ absl::Status ChunkIterator::State::Init(std::string_view chunk) {
       ints.Init(rest);
       break;
     case ValueKind::kIntAns:
-      s = ans.Init(rest, h.n);
+      s = ans.Init(rest, h.n, h.version);
       break;
   }
   return s;

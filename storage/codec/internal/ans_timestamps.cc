@@ -1,6 +1,7 @@
 #include "storage/codec/internal/ans_timestamps.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "storage/codec/internal/model_choice.h"
@@ -112,7 +113,7 @@ void EncodeAnsTimestamps(absl::Span<const int64_t> ts, std::string* out) {
 }
 
 absl::Status AnsTimestampDecoder::Init(std::string_view* in, uint32_t n, int64_t min_t,
-                                       int64_t max_t) {
+                                       int64_t max_t, int version) {
   auto corrupt = [] { return absl::DataLossError("timestamps: bad rANS section"); };
   uint64_t first_delta = 0, bit_bytes = 0;
   if (n < 3 || !GetVarint(in, &first_delta) || first_delta == 0 ||
@@ -133,9 +134,7 @@ absl::Status AnsTimestampDecoder::Init(std::string_view* in, uint32_t n, int64_t
   }
   ModelDesc model;
   if (!ReadModel(&in_, &model) || !tokens_.Init(model)) return corrupt();
-  TokenStreamState st;
-  if (!StartTokenStream(tokens_, &in_, &st) || in_.overrun()) return corrupt();
-  x_ = st.x;
+  if (!StartTokenStream(tokens_, version, &in_, &st_) || in_.overrun()) return corrupt();
   n_ = n;
   i_ = 0;
   min_t_ = min_t;
@@ -145,10 +144,11 @@ absl::Status AnsTimestampDecoder::Init(std::string_view* in, uint32_t n, int64_t
 }
 
 // The hot loop: state in locals; one peek per sample for the rANS word and the extra bits.
-template <bool kSingle>
+template <int kLanes>
 bool AnsTimestampDecoder::Loop(int64_t* out, size_t count) {
   BitReader in = in_;
-  uint32_t x = x_;
+  uint32_t x = st_.x[0];      // the next token's state
+  uint32_t other = st_.x[1];  // the other lane's (kLanes == 2)
   TsPredictor p = predictor_;
   int64_t last_t = last_t_, last_delta = last_delta_;
   const uint32_t* table = tokens_.table();
@@ -168,7 +168,7 @@ bool AnsTimestampDecoder::Loop(int64_t* out, size_t count) {
     uint32_t s;
     uint64_t w = in.Peek();
     int used = 0;
-    if constexpr (kSingle) {
+    if constexpr (kLanes == 0) {
       s = single;
     } else {
       const uint32_t e = table[x & (kAnsTotal - 1)];
@@ -179,6 +179,7 @@ bool AnsTimestampDecoder::Loop(int64_t* out, size_t count) {
       used = need ? 16 : 0;
       w >>= used;
       s = e >> 24;
+      if constexpr (kLanes == 2) std::swap(x, other);
     }
     const TokenDecoder::Symbol& sym = symbols[s];
     int64_t r;
@@ -203,7 +204,8 @@ bool AnsTimestampDecoder::Loop(int64_t* out, size_t count) {
     last_t = out[j] = t;
   }
   in_ = in;
-  x_ = x;
+  st_.x[0] = x;
+  st_.x[1] = other;
   predictor_ = p;
   last_t_ = last_t;
   last_delta_ = last_delta;
@@ -212,13 +214,12 @@ bool AnsTimestampDecoder::Loop(int64_t* out, size_t count) {
 }
 
 bool AnsTimestampDecoder::Decode(int64_t* out, size_t count) {
-  return tokens_.single() ? Loop<true>(out, count) : Loop<false>(out, count);
+  if (tokens_.single()) return Loop<0>(out, count);
+  return st_.lanes == 1 ? Loop<1>(out, count) : Loop<2>(out, count);
 }
 
 bool AnsTimestampDecoder::Finished() const {
-  TokenStreamState st;
-  st.x = x_;
-  return i_ == n_ && last_t_ == max_t_ && in_.AtPaddedEnd() && TokenStreamFinished(tokens_, st);
+  return i_ == n_ && last_t_ == max_t_ && in_.AtPaddedEnd() && TokenStreamFinished(tokens_, st_);
 }
 
 }  // namespace plumbline::storage::codec::internal

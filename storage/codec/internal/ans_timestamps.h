@@ -13,6 +13,7 @@
 #include "storage/codec/internal/bits.h"
 #include "storage/codec/internal/numbers.h"
 #include "storage/codec/internal/token_model.h"
+#include "storage/codec/internal/token_stream.h"
 
 namespace plumbline::storage::codec::internal {
 
@@ -55,18 +56,20 @@ void EncodeAnsTimestamps(absl::Span<const int64_t> ts, std::string* out);
 class AnsTimestampDecoder {
  public:
   // Consumes the section from the front of *in.
-  absl::Status Init(std::string_view* in, uint32_t n, int64_t min_t, int64_t max_t);
+  // Of a chunk of format `version`.
+  absl::Status Init(std::string_view* in, uint32_t n, int64_t min_t, int64_t max_t, int version);
   bool Decode(int64_t* out, size_t count);
   bool Finished() const;
 
  private:
-  template <bool kSingle>
+  // kLanes: 0 for a single-symbol model, else the token stream's rANS states.
+  template <int kLanes>
   bool Loop(int64_t* out, size_t count);
 
   std::string padded_;  // the bit stream, zero-padded (BitReader::Padded)
   BitReader in_;
   TokenDecoder tokens_;
-  uint32_t x_ = 0;  // rANS state
+  TokenStreamState st_;
   TsPredictor predictor_;
   int64_t first_delta_ = 0;
   int64_t last_t_ = 0;

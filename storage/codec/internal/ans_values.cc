@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <memory>
+#include <utility>
 
 #include "storage/codec/internal/model_choice.h"
 #include "storage/codec/internal/numbers.h"
@@ -202,7 +203,7 @@ void EncodeAnsValues(absl::Span<const double> vs, const ScaledValues& sv, std::s
   bits.AppendTo(out);
 }
 
-absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n) {
+absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n, int version) {
   auto corrupt = [](const char* what) {
     return absl::DataLossError(std::string("integer values: ") + what);
   };
@@ -225,9 +226,9 @@ absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n) {
     ModelDesc model;
     if (!ReadModel(&in_, &model) || !tokens_.Init(model)) return corrupt("bad model");
     rawsign_ = model.config.rawsign;
-    TokenStreamState st;
-    if (!StartTokenStream(tokens_, &in_, &st)) return corrupt("bad rANS state");
-    x_ = st.x;
+    if (!StartTokenStream(tokens_, version, &in_, &st_)) return corrupt("bad rANS state");
+  } else {
+    st_ = TokenStreamState();
   }
   if (in_.overrun()) return corrupt("truncated");
   return absl::OkStatus();
@@ -235,10 +236,11 @@ absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n) {
 
 // The hot loop: all state in locals, one bit-reader peek per sample for the rANS word and
 // the extra bits together.
-template <class P, bool kSingle, bool kScaled, bool kRawSign>
+template <class P, int kLanes, bool kScaled, bool kRawSign>
 bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
   BitReader in = in_;
-  uint32_t x = x_;
+  uint32_t x = st_.x[0];      // the next token's state
+  uint32_t other = st_.x[1];  // the other lane's (kLanes == 2)
   P p = *pred;
   const uint32_t* table = tokens_.table();
   const TokenDecoder::Symbol* symbols = tokens_.symbols();
@@ -259,7 +261,7 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
     uint32_t s;
     uint64_t w = in.Peek();
     int used = 0;
-    if constexpr (kSingle) {
+    if constexpr (kLanes == 0) {
       s = single;
     } else {
       const uint32_t e = table[x & (kAnsTotal - 1)];
@@ -272,6 +274,7 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
       used = need ? 16 : 0;
       w >>= used;
       s = e >> 24;
+      if constexpr (kLanes == 2) std::swap(x, other);
     }
     const TokenDecoder::Symbol& sym = symbols[s];
     int64_t v;
@@ -303,7 +306,8 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
     out[j] = kScaled ? static_cast<double>(v) / scale : static_cast<double>(v);
   }
   in_ = in;
-  x_ = x;
+  st_.x[0] = x;
+  st_.x[1] = other;
   *pred = p;
   i_ += static_cast<uint32_t>(count);
   return !in.overrun();
@@ -311,13 +315,15 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
 
 template <class P, bool kScaled>
 bool AnsValueDecoder::Dispatch(P* p, double* out, size_t count) {
-  const bool single = tokens_.single() || n_ < 2;
+  const int lanes = tokens_.single() || n_ < 2 ? 0 : st_.lanes;
   if (rawsign_) {
-    return single ? Loop<P, true, kScaled, true>(p, out, count)
-                  : Loop<P, false, kScaled, true>(p, out, count);
+    return lanes == 0   ? Loop<P, 0, kScaled, true>(p, out, count)
+           : lanes == 1 ? Loop<P, 1, kScaled, true>(p, out, count)
+                        : Loop<P, 2, kScaled, true>(p, out, count);
   }
-  return single ? Loop<P, true, kScaled, false>(p, out, count)
-                : Loop<P, false, kScaled, false>(p, out, count);
+  return lanes == 0   ? Loop<P, 0, kScaled, false>(p, out, count)
+         : lanes == 1 ? Loop<P, 1, kScaled, false>(p, out, count)
+                      : Loop<P, 2, kScaled, false>(p, out, count);
 }
 
 template <class P>
@@ -342,9 +348,7 @@ bool AnsValueDecoder::Decode(double* out, size_t count) {
 bool AnsValueDecoder::Finished() const {
   if (i_ != n_ || !in_.AtPaddedEnd()) return false;
   if (n_ < 2) return true;
-  TokenStreamState st;
-  st.x = x_;
-  return TokenStreamFinished(tokens_, st);
+  return TokenStreamFinished(tokens_, st_);
 }
 
 }  // namespace plumbline::storage::codec::internal

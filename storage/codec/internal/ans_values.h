@@ -13,6 +13,7 @@
 #include "storage/codec/internal/bits.h"
 #include "storage/codec/internal/predictors.h"
 #include "storage/codec/internal/token_model.h"
+#include "storage/codec/internal/token_stream.h"
 
 namespace plumbline::storage::codec::internal {
 
@@ -33,13 +34,14 @@ void EncodeAnsValues(absl::Span<const double> vs, const ScaledValues& sv, std::s
 // Thread-compatible.
 class AnsValueDecoder {
  public:
-  // `section` runs to the end of the chunk.
-  absl::Status Init(std::string_view section, uint32_t n);
+  // `section` runs to the end of a chunk of format `version`.
+  absl::Status Init(std::string_view section, uint32_t n, int version);
   bool Decode(double* out, size_t count);
   bool Finished() const;
 
  private:
-  template <class P, bool kSingle, bool kScaled, bool kRawSign>
+  // kLanes: 0 for a single-symbol model, else the token stream's rANS states.
+  template <class P, int kLanes, bool kScaled, bool kRawSign>
   bool Loop(P* p, double* out, size_t count);
   template <class P, bool kScaled>
   bool Dispatch(P* p, double* out, size_t count);
@@ -49,7 +51,7 @@ class AnsValueDecoder {
   std::string padded_;  // the section, zero-padded (BitReader::Padded)
   BitReader in_;
   TokenDecoder tokens_;
-  uint32_t x_ = 0;  // rANS state
+  TokenStreamState st_;
   PredictorParams params_;
   PrevPredictor prev_{params_};
   CounterPredictor counter_{params_};

@@ -61,7 +61,11 @@ void WriteHeader(const Header& h, std::string* out) {
 absl::Status ParseHeader(std::string_view chunk, Header* h) {
   if (chunk.empty()) return Corrupt("empty");
   const uint8_t b0 = static_cast<uint8_t>(chunk[0]);
-  if ((b0 >> 6) != kFormatVersion) return Corrupt("unknown format version");
+  const uint8_t version = b0 >> 6;
+  if (version < kOldestFormatVersion || version > kFormatVersion) {
+    return Corrupt("unknown format version");
+  }
+  h->version = version;
   const uint8_t ts_mode = (b0 >> 4) & 3;
   const uint8_t kind = (b0 >> 2) & 3;
   const int scale = b0 & 3;
@@ -74,7 +78,7 @@ absl::Status ParseHeader(std::string_view chunk, Header* h) {
   h->n = static_cast<uint32_t>(n);
   h->min_t = h->max_t = h->interval = 0;
   if (n == 0) {
-    if (!in.empty() || b0 != (kFormatVersion << 6)) return Corrupt("bad empty chunk");
+    if (!in.empty() || b0 != (version << 6)) return Corrupt("bad empty chunk");
     h->rest = in;
     return absl::OkStatus();
   }

@@ -10,8 +10,10 @@
 namespace plumbline::storage::codec::internal {
 
 // Byte 0 of a chunk: version (bits 7-6), timestamp mode (bits 5-4), value kind (bits 3-2),
-// time scale (bits 1-0: min_t is stored divided by 1, 10^3, 10^4 or 10^5).
-inline constexpr uint8_t kFormatVersion = 1;
+// time scale (bits 1-0: min_t is stored divided by 1, 10^3, 10^4 or 10^5). The encoder writes
+// kFormatVersion; decoders read versions kOldestFormatVersion..kFormatVersion (format.md).
+inline constexpr uint8_t kFormatVersion = 2;
+inline constexpr uint8_t kOldestFormatVersion = 1;
 
 enum class TsMode : uint8_t {
   kRegular = 0,  // t_i = min_t + i * interval: no bits per sample
@@ -27,6 +29,7 @@ enum class ValueKind : uint8_t {
 };
 
 struct Header {
+  uint8_t version = kFormatVersion;
   TsMode ts_mode = TsMode::kRegular;
   ValueKind kind = ValueKind::kConst;
   uint32_t n = 0;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "storage/codec/internal/format.h"
 #include "storage/codec/internal/numbers.h"
 #include "storage/codec/internal/token_stream.h"
 
@@ -50,46 +51,50 @@ ModelDesc ModelFor(TokenConfig c, const std::vector<int64_t>& rs) {
 }
 
 TEST(TokenModelTest, TokensRoundTripThroughATokenStream) {
-  const std::vector<int64_t> rs = SomeResiduals();
-  for (const TokenConfig& c : AllConfigs()) {
-    SCOPED_TRACE(::testing::Message()
-                 << "e " << int(c.e) << " m " << int(c.m) << " rs " << c.rawsign);
-    const ModelDesc model = ModelFor(c, rs);
-    TokenEncoder enc;
-    enc.Init(model);
-    std::vector<TokenItem> items;
-    for (int64_t r : rs) {
-      const Token t = Tokenize(r, c);
-      if (enc.Fits(t)) {
-        items.push_back({t.bits, 0, uint8_t(t.nbits), 0, uint8_t(t.token)});
-      } else {
-        const uint64_t u = ZigZag(r);
-        items.push_back({static_cast<uint64_t>(BitLength(u | 1) - 1), u, 6,
-                         uint8_t(BitLength(u | 1)), uint8_t(model.escape())});
+  const std::vector<int64_t> all = SomeResiduals();
+  // Short streams take one rANS lane, long ones two.
+  for (size_t size : {size_t{5}, kTwoLaneMinTokens - 1, kTwoLaneMinTokens, all.size()})
+    for (const TokenConfig& c : AllConfigs()) {
+      const std::vector<int64_t> rs(all.begin(), all.begin() + static_cast<ptrdiff_t>(size));
+      SCOPED_TRACE(::testing::Message() << "e " << int(c.e) << " m " << int(c.m) << " rs "
+                                        << c.rawsign << " tokens " << size);
+      const ModelDesc model = ModelFor(c, rs);
+      TokenEncoder enc;
+      enc.Init(model);
+      std::vector<TokenItem> items;
+      for (int64_t r : rs) {
+        const Token t = Tokenize(r, c);
+        if (enc.Fits(t)) {
+          items.push_back({t.bits, 0, uint8_t(t.nbits), 0, uint8_t(t.token)});
+        } else {
+          const uint64_t u = ZigZag(r);
+          items.push_back({static_cast<uint64_t>(BitLength(u | 1) - 1), u, 6,
+                           uint8_t(BitLength(u | 1)), uint8_t(model.escape())});
+        }
       }
-    }
-    BitBuffer buf;
-    WriteModel(model, &buf);
-    WriteTokenStream(enc, items, &buf);
-    std::string bytes;
-    buf.AppendTo(&bytes);
+      BitBuffer buf;
+      WriteModel(model, &buf);
+      WriteTokenStream(enc, items, &buf);
+      std::string bytes;
+      buf.AppendTo(&bytes);
 
-    BitReader in(bytes);
-    ModelDesc read;
-    ASSERT_TRUE(ReadModel(&in, &read));
-    EXPECT_EQ(read.levels, model.levels);
-    TokenDecoder dec;
-    ASSERT_TRUE(dec.Init(read));
-    TokenStreamState st;
-    ASSERT_TRUE(StartTokenStream(dec, &in, &st));
-    for (int64_t want : rs) {
-      const TokenDecoder::Symbol& sym = dec.symbol(DecodeSymbol(dec, &st.x, &in));
-      const int64_t got = sym.escape ? UnZigZag(ReadLen64(&in)) : ReadResidual(sym, &in);
-      ASSERT_EQ(got, want);
+      BitReader in(bytes);
+      ModelDesc read;
+      ASSERT_TRUE(ReadModel(&in, &read));
+      EXPECT_EQ(read.levels, model.levels);
+      TokenDecoder dec;
+      ASSERT_TRUE(dec.Init(read));
+      TokenStreamState st;
+      ASSERT_TRUE(StartTokenStream(dec, kFormatVersion, &in, &st));
+      EXPECT_EQ(st.lanes, size >= kTwoLaneMinTokens ? 2 : 1);
+      for (int64_t want : rs) {
+        const TokenDecoder::Symbol& sym = dec.symbol(DecodeToken(dec, &st, &in));
+        const int64_t got = sym.escape ? UnZigZag(ReadLen64(&in)) : ReadResidual(sym, &in);
+        ASSERT_EQ(got, want);
+      }
+      EXPECT_TRUE(TokenStreamFinished(dec, st));
+      EXPECT_TRUE(in.AtPaddedEnd());
     }
-    EXPECT_TRUE(TokenStreamFinished(dec, st));
-    EXPECT_TRUE(in.AtPaddedEnd());
-  }
 }
 
 TEST(TokenModelTest, NormalizedFrequenciesSumToTheTotal) {
