@@ -167,12 +167,42 @@ size_t MaxOutputPoints(const Slide& p, int64_t first_t, int64_t last_t) {
   return last >= first ? static_cast<size_t>(last - first + 1) : 0;
 }
 
+// S(i) for i in [0, n): the sum over counter resets at samples 1..i of the value before
+// each, for values that are small integers (SmallIntegers).
+void ResetSums(const double* f, size_t n, int64_t* s) {
+  int64_t sum = 0;
+  s[0] = 0;
+  size_t i = 1;
+#if defined(__SSE2__)
+  // Counters reset rarely: eight samples at a time, a block without a reset only copies the
+  // sum. (On gauges, a "reset" at every other sample, blocks take the scalar loop.)
+  for (; i + 8 <= n; i += 8) {
+    __m128d any = _mm_setzero_pd();
+    for (size_t k = 0; k < 8; k += 2) {
+      any = _mm_or_pd(any, _mm_cmplt_pd(_mm_loadu_pd(f + i + k), _mm_loadu_pd(f + i + k - 1)));
+    }
+    if (_mm_movemask_pd(any) == 0) {
+      for (size_t k = 0; k < 8; ++k) s[i + k] = sum;
+      continue;
+    }
+    for (size_t k = i; k < i + 8; ++k) {
+      sum += static_cast<int64_t>(f[k - 1]) & -static_cast<int64_t>(f[k] < f[k - 1]);
+      s[k] = sum;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    // The value before a reset, else 0; branch-free: on gauges the comparison is a coin toss.
+    sum += static_cast<int64_t>(f[i - 1]) & -static_cast<int64_t>(f[i] < f[i - 1]);
+    s[i] = sum;
+  }
+}
+
 // rate and increase of a series of small integers (SmallIntegers), in columns t[0, n),
 // f[0, n): the window slides with a running sum of the values before counter resets,
-// S(i) = sum over resets at samples 1..i of the value before each, which the window's front
-// writes into `sums` and its back reads; a window [lo, hi) adds S(hi - 1) - S(lo). Every
-// partial sum is exact, so this equals the kernel's in-order additions, and a window costs
-// O(1). Windows are gathered in blocks and extrapolated together (ExtrapolateCounterWindows).
+// S(i) (ResetSums); a window [lo, hi) adds S(hi - 1) - S(lo). Every partial sum is exact, so
+// this equals the kernel's in-order additions, and a window costs O(1). Windows are gathered
+// in blocks and extrapolated together (ExtrapolateCounterWindows).
 size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double* f, size_t n,
                                    Scratch* scratch, std::vector<FPoint>* out) {
   if (n == 0) return 0;
@@ -182,6 +212,7 @@ size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const doubl
   std::vector<int64_t>& sums = scratch->sums;
   if (sums.size() < n) sums.resize(n);
   int64_t* s = sums.data();
+  ResetSums(f, n, s);
   int64_t step_ts[CounterWindows::kCapacity];
   double values[CounterWindows::kCapacity];
   CounterWindows& w = scratch->windows;
@@ -194,18 +225,10 @@ size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const doubl
   size_t widest = 0;
   size_t lo = 0;
   size_t hi = 0;
-  int64_t sum = 0;  // S(hi - 1)
   for (int64_t ts = p.start; ts <= p.end; ts += p.interval) {
     const int64_t ref = (p.at ? *p.at : ts) - p.offset_ms;
     const int64_t range_start = ref - p.range_ms;
-    for (; hi < n && t[hi] <= ref; ++hi) {
-      // The value before a reset, else 0; branch-free: on gauges the comparison is a coin
-      // toss.
-      if (hi > 0) {
-        sum += static_cast<int64_t>(f[hi - 1]) & -static_cast<int64_t>(f[hi] < f[hi - 1]);
-      }
-      s[hi] = sum;
-    }
+    while (hi < n && t[hi] <= ref) ++hi;
     while (lo < hi && t[lo] <= range_start) ++lo;
     if (lo >= hi) continue;
     widest = std::max(widest, hi - lo);
@@ -218,7 +241,7 @@ size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const doubl
     w.intervals[k] = static_cast<double>(hi - lo - 1);
     w.first_f[k] = f[lo];
     double result = f[hi - 1] - f[lo];
-    result += static_cast<double>(sum - s[lo]);
+    result += static_cast<double>(s[hi - 1] - s[lo]);
     w.result[k] = result;
     if (w.size == CounterWindows::kCapacity) flush();
   }
