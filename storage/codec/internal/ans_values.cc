@@ -234,32 +234,45 @@ absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n, int ver
   return absl::OkStatus();
 }
 
-// The hot loop: all state in locals, one bit-reader peek per sample for the rANS word and
-// the extra bits together.
+// The hot loop: all state in locals, the bit position apart from the reader (the rare slow
+// path moves it there and back), one peek per sample for the rANS word and the extra bits
+// together. It runs out of instructions rather than latency: keep it short.
 template <class P, int kLanes, bool kScaled, bool kRawSign>
 bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
   BitReader in = in_;
+  const char* const data = in.data();
+  // Byte offsets below this load 8 bytes in bounds (the section is zero-padded).
+  const uint64_t fast_bytes = in.size() >= 8 ? in.size() - 7 : 0;
+  uint64_t pos = in.position();
   uint32_t x = st_.x[0];      // the next token's state
   uint32_t other = st_.x[1];  // the other lane's (kLanes == 2)
   P p = *pred;
-  const uint32_t* table = tokens_.table();
-  const TokenDecoder::Symbol* symbols = tokens_.symbols();
+  const uint32_t* const table = tokens_.table();
+  const TokenDecoder::Symbol* const symbols = tokens_.symbols();
   const uint32_t single = tokens_.single_symbol();
   const double scale = kPow10[digits_];
-  size_t j = 0;
+  double* o = out;
+  double* const end = out + count;
   if (i_ == 0 && count > 0) {
     // The first value precedes the model; Init parsed it.
     if (first_is_raw_) {
-      out[0] = first_raw_;
+      *o = first_raw_;
     } else {
       p.Start(first_int_);
-      out[0] = kScaled ? static_cast<double>(first_int_) / scale : static_cast<double>(first_int_);
+      *o = kScaled ? static_cast<double>(first_int_) / scale : static_cast<double>(first_int_);
     }
-    j = 1;
+    ++o;
   }
-  for (; j < count; ++j) {
+  for (; o < end; ++o) {
+    const uint64_t byte = pos >> 3;
+    uint64_t w;
+    if (__builtin_expect(byte < fast_bytes, 1)) {
+      w = LoadLE64(data + byte) >> (pos & 7);
+    } else {
+      in.Seek(pos);
+      w = in.Peek();
+    }
     uint32_t s;
-    uint64_t w = in.Peek();
     int used = 0;
     if constexpr (kLanes == 0) {
       s = single;
@@ -268,43 +281,37 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
       x = ((e >> 12) & 0xfff) * (x >> kAnsBits) + (e & 0xfff);
       // GCC 12 makes this a branch, and that measured faster than forcing masks: predicted,
       // it lets the next table lookup start before this step's multiply is done.
-      const bool need = x < kAnsLow;
-      const uint32_t renormed = (x << 16) | static_cast<uint32_t>(w & 0xffff);
-      x = need ? renormed : x;
-      used = need ? 16 : 0;
-      w >>= used;
+      if (x < kAnsLow) {
+        x = (x << 16) | static_cast<uint32_t>(w & 0xffff);
+        used = 16;
+        w >>= 16;
+      }
       s = e >> 24;
       if constexpr (kLanes == 2) std::swap(x, other);
     }
     const TokenDecoder::Symbol& sym = symbols[s];
     int64_t v;
     if (__builtin_expect(sym.slow != 0, 0)) {
-      in.Skip(used);
+      in.Seek(pos + static_cast<uint64_t>(used));
       if (sym.escape) {
         if (in.ReadBit()) {
-          out[j] = std::bit_cast<double>(in.ReadLong(64));
+          *o = std::bit_cast<double>(in.ReadLong(64));
+          pos = in.position();
           continue;
         }
         v = WrapAdd(p.Predict(), UnZigZag(ReadLen64(&in)));
       } else {
         v = WrapAdd(p.Predict(), ReadResidual(sym, &in));
       }
+      pos = in.position();
     } else {
-      const uint64_t extra = w & sym.mask;
-      in.Skip(used + sym.nbits);
-      uint64_t mag, neg;
-      if constexpr (kRawSign) {
-        mag = sym.base + (extra >> sym.shift);  // shift 0 and no sign bit for direct tokens
-        neg = sym.negative | (extra & sym.sign_mask);
-      } else {
-        mag = sym.base + extra;
-        neg = sym.negative;
-      }
-      v = WrapAdd(p.Predict(), static_cast<int64_t>((mag ^ (0 - neg)) + neg));
+      pos += static_cast<uint64_t>(used) + sym.nbits;
+      v = WrapAdd(p.Predict(), Residual<kRawSign>(sym, w & sym.mask));
     }
     p.Update(v);
-    out[j] = kScaled ? static_cast<double>(v) / scale : static_cast<double>(v);
+    *o = kScaled ? static_cast<double>(v) / scale : static_cast<double>(v);
   }
+  in.Seek(pos);
   in_ = in;
   st_.x[0] = x;
   st_.x[1] = other;

@@ -131,6 +131,10 @@ class BitReader {
   }
 
   uint64_t position() const { return pos_; }
+  // For loops that keep the position in a register: the bytes and a position to resume at.
+  const char* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  void Seek(uint64_t pos) { pos_ = pos; }
   uint64_t limit() const { return limit_; }
   bool overrun() const { return pos_ > limit_; }
   // True when everything up to the end, except zero padding in the last byte, was read.

@@ -43,20 +43,21 @@ struct PrevPredictor {
 
 // A negative delta is a counter reset: it moves `last` but not the average delta, so the
 // increments after a reset are predicted as well as before it.
-// The average starts at the first non-negative delta.
+// The average starts at the first non-negative delta: moving it by 2^-0 sets it, so the
+// first move takes shift 0 (no flag to test per sample).
 struct CounterPredictor {
   int64_t last = 0;
   int64_t avg = 0;
   int shift;
-  bool primed = false;
+  int next_shift = 0;  // shift once the average has started, 0 before
   explicit CounterPredictor(const PredictorParams& p) : shift(p.shift) {}
   void Start(int64_t v) { last = v; }
   int64_t Predict() const { return WrapAdd(last, RoundAvg(avg)); }
   void Update(int64_t v) {
     const int64_t d = WrapSub(v, last);
     if (d >= 0) {
-      avg = __builtin_expect(primed, 1) ? MoveAvg(avg, d, shift) : WrapShl(d, kAvgFrac);
-      primed = true;
+      avg = MoveAvg(avg, d, next_shift);
+      next_shift = shift;
     }
     last = v;
   }

@@ -90,6 +90,8 @@ bool DescribeToken(TokenConfig c, uint32_t token, TokenDecoder::Symbol* sym, int
   if (token < direct) {
     sym->base = (token + 1) >> 1;
     sym->negative = static_cast<uint8_t>(token == 0 ? 0 : (token + 1) & 1);
+    sym->sbase = static_cast<int64_t>(sym->negative ? 0 - sym->base : sym->base);
+    sym->neg_mask = sym->negative ? -1 : 0;
     return true;
   }
   const uint32_t j = token - direct;
@@ -107,6 +109,8 @@ bool DescribeToken(TokenConfig c, uint32_t token, TokenDecoder::Symbol* sym, int
   const int nbits = static_cast<int>(b) - c.m + (c.rawsign ? 1 : 0);
   if (nbits > kMaxExtraBits) return false;
   sym->base = (uint64_t{(1u << c.m) | top}) << (b - c.m);
+  sym->sbase = static_cast<int64_t>(sym->negative ? 0 - sym->base : sym->base);
+  sym->neg_mask = sym->negative ? -1 : 0;
   sym->nbits = static_cast<uint8_t>(nbits);
   *width_log2 = static_cast<int>(b) - c.m;
   return true;

@@ -128,8 +128,12 @@ class TokenDecoder {
   bool Init(const ModelDesc& model);
 
   struct Symbol {
-    uint64_t base;      // |r| before the extra bits are added
+    // The residual is sbase + ((extra ^ neg_mask) - neg_mask), or with rawsign
+    // ((sbase + (extra >> shift)) ^ -s) + s for the sign bit s = extra & sign_mask.
+    int64_t sbase;      // the base with the token's sign
     uint64_t mask;      // (1 << nbits) - 1
+    int64_t neg_mask;   // -1 for a negative token (the extra bits subtract), else 0
+    uint64_t base;      // |r| before the extra bits are added
     uint8_t nbits;      // extra bits to read
     uint8_t shift;      // extra bits >> shift are added to base (1 with rawsign)
     uint8_t sign_mask;  // extra bits & sign_mask is the sign (rawsign)
@@ -167,12 +171,24 @@ inline uint32_t DecodeSymbol(const TokenDecoder& dec, uint32_t* x, BitReader* in
   return e >> 24;
 }
 
+// The residual of a non-escape symbol given its extra bits.
+template <bool kRawSign>
+inline int64_t Residual(const TokenDecoder::Symbol& sym, uint64_t extra) {
+  if constexpr (kRawSign) {
+    // Direct tokens have no extra bits: their sign is in sbase.
+    const uint64_t mag = static_cast<uint64_t>(sym.sbase) + (extra >> sym.shift);
+    const uint64_t neg = extra & sym.sign_mask;
+    return static_cast<int64_t>((mag ^ (0 - neg)) + neg);
+  } else {
+    const uint64_t m = static_cast<uint64_t>(sym.neg_mask);
+    return static_cast<int64_t>(static_cast<uint64_t>(sym.sbase) + ((extra ^ m) - m));
+  }
+}
+
 // The residual of a non-escape symbol; reads its extra bits.
 inline int64_t ReadResidual(const TokenDecoder::Symbol& sym, BitReader* in) {
   const uint64_t extra = in->Read(sym.nbits);
-  const uint64_t mag = sym.base + (extra >> sym.shift);
-  const uint64_t neg = sym.negative | (extra & sym.sign_mask);
-  return static_cast<int64_t>((mag ^ (0 - neg)) + neg);
+  return sym.sign_mask != 0 ? Residual<true>(sym, extra) : Residual<false>(sym, extra);
 }
 
 // Encoding side of a model: frequencies and rANS symbols.
