@@ -312,6 +312,30 @@ bool Normalize(const ModelDesc& model, std::array<uint16_t, kMaxSymbols>* freqs)
   return true;
 }
 
+namespace {
+
+// The decoding table: symbol s's f_s slots, in symbol order, each entry
+// s << 24 | f_s << 12 | (slot - start_s). Eight entries per store where the CPU has AVX2:
+// filling 2,048 entries is a visible share of decoding a 720-sample chunk.
+__attribute__((target_clones("avx2", "default"))) void FillSlots(const uint16_t* freqs, int n,
+                                                                 uint32_t* out) {
+  typedef uint32_t V8 __attribute__((vector_size(32)));
+  const V8 step = {8, 8, 8, 8, 8, 8, 8, 8};
+  const V8 iota = {0, 1, 2, 3, 4, 5, 6, 7};
+  for (int s = 0; s < n; ++s) {
+    const uint32_t f = freqs[s];
+    const uint32_t head = (static_cast<uint32_t>(s) << 24) | (f << 12);
+    V8 v = iota + head;  // a broadcast and an add
+    for (uint32_t j = 0; j < f; j += 8) {
+      std::memcpy(out + j, &v, sizeof v);
+      v += step;
+    }
+    out += f;
+  }
+}
+
+}  // namespace
+
 bool TokenDecoder::Init(const ModelDesc& model) {
   if (!ValidConfig(model.config) || model.num_symbols() > kMaxSymbols) return false;
   single_ = model.kind == ModelKind::kSingle;
@@ -335,21 +359,8 @@ bool TokenDecoder::Init(const ModelDesc& model) {
   }
   std::array<uint16_t, kMaxSymbols> freqs;
   if (!Normalize(model, &freqs)) return false;
-  table_.resize(kAnsTotal + 4);  // room for the vector stores' overshoot
-  uint32_t* out = table_.data();
-  // Four entries per store: the fill is a visible share of decoding a 720-sample chunk.
-  typedef uint32_t V4 __attribute__((vector_size(16)));
-  const V4 step = {4, 4, 4, 4};
-  for (int s = 0; s < n; ++s) {
-    const uint32_t f = freqs[static_cast<size_t>(s)];
-    const uint32_t head = (static_cast<uint32_t>(s) << 24) | (f << 12);
-    V4 v = {head, head | 1, head | 2, head | 3};
-    for (uint32_t j = 0; j < f; j += 4) {
-      std::memcpy(out + j, &v, sizeof v);
-      v += step;
-    }
-    out += f;
-  }
+  table_.resize(kAnsTotal + 8);  // room for the vector stores' overshoot
+  FillSlots(freqs.data(), n, table_.data());
   return true;
 }
 
