@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -39,19 +40,21 @@ Labels GroupingLabels(const Labels& metric, const std::vector<std::string>& grou
 }
 
 // The running state of sum, avg, min, max, count, group, stddev and stdvar for one group at
-// one step (Prometheus' groupedAggregation for floats).
+// one step (Prometheus' groupedAggregation for floats). All zero when value-initialised
+// (`FloatState{}`); no member initialisers, so a table of them can be left for the threads
+// that fill it to initialise.
 struct FloatState {
-  bool seen = false;
-  bool incremental_mean = false;
-  bool drop_name = false;
-  double value = 0;
-  double mean = 0;
-  double kahan_c = 0;
-  double count = 0;
+  bool seen;
+  bool incremental_mean;
+  bool drop_name;
+  double value;
+  double mean;
+  double kahan_c;
+  double count;
 };
 
 struct Group {
-  FloatState st;
+  FloatState st{};
   std::vector<double> values;                   // quantile
   std::vector<std::pair<double, size_t>> heap;  // topk/bottomk: (value, input series)
 };
@@ -322,7 +325,12 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
     // step-by-step loop below does, so the values are identical; the walk is cache-friendly.
     // The steps are split across threads: the input was just written by the threads that
     // computed it, and one thread alone waits on memory here.
-    std::vector<FloatState> table(groups.size() * steps);
+    // Each thread also initialises and finishes its own steps' cells, so that they stay in
+    // its cache; the table is left uninitialised here.
+    const size_t cells = groups.size() * static_cast<size_t>(steps);
+    const auto table = std::make_unique_for_overwrite<FloatState[]>(cells);
+    const auto finished = std::make_unique_for_overwrite<double[]>(cells);
+    const auto flags = std::make_unique_for_overwrite<uint8_t[]>(cells);  // 1 seen, 2 drop name
     const std::function<void()> check_deadline = [this] { CheckDeadline(); };
     const unsigned threads = WorkerThreads(input.size(), steps);
     // Several blocks per thread: a thread that starts late still takes its share.
@@ -330,8 +338,19 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
     auto fold = [&]<AggregateOp kOp>() {
       ParallelBlocks(
           static_cast<size_t>(steps), block, threads, [&](unsigned, size_t begin, size_t end) {
+            for (size_t gi = 0; gi < groups.size(); ++gi) {
+              std::fill(table.get() + gi * steps + begin, table.get() + gi * steps + end,
+                        FloatState{});
+            }
             FoldIntoTable<kOp>(input, series_group, start_, interval_, static_cast<size_t>(steps),
-                               begin, end, table.data(), check_deadline);
+                               begin, end, table.get(), check_deadline);
+            for (size_t gi = 0; gi < groups.size(); ++gi) {
+              for (size_t c = gi * steps + begin; c < gi * steps + end; ++c) {
+                const FloatState& g = table[c];
+                flags[c] = static_cast<uint8_t>((g.seen ? 1 : 0) | (g.drop_name ? 2 : 0));
+                finished[c] = g.seen ? FinishState(g, kOp) : 0;
+              }
+            }
           });
     };
     switch (op) {
@@ -361,11 +380,13 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
         break;
     }
     for (size_t gi = 0; gi < groups.size(); ++gi) {
-      const FloatState* row = table.data() + gi * steps;
+      const size_t row = gi * static_cast<size_t>(steps);
       for (int st = 0; st < steps; ++st) {
-        if (!row[st].seen) continue;
-        result[gi].floats.push_back({start_ + st * interval_, FinishState(row[st], op)});
-        if (row[st].drop_name) result[gi].drop_name = true;
+        const uint8_t f = flags[row + static_cast<size_t>(st)];
+        if (!(f & 1)) continue;
+        result[gi].floats.push_back(
+            {start_ + st * interval_, finished[row + static_cast<size_t>(st)]});
+        if (f & 2) result[gi].drop_name = true;
       }
     }
     int64_t n = 0;
