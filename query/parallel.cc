@@ -5,7 +5,6 @@
 
 #include <deque>
 #include <utility>
-#include <vector>
 
 namespace plumbline::query::internal {
 
