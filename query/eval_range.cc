@@ -449,7 +449,8 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
   const double deadline = ctx_->deadline;
   const bool counter = fn == RangeFn::kRate || fn == RangeFn::kIncrease;
   SampleBudget budget(SamplesLeft());
-  ParallelBlocks(num_series, 8, threads, [&](unsigned worker, size_t begin, size_t end) {
+  // Blocks of two series: the last block is the one a thread may finish alone.
+  ParallelBlocks(num_series, 2, threads, [&](unsigned worker, size_t begin, size_t end) {
     if (MonotonicSeconds() > deadline) {
       throw EvalError(absl::StatusCode::kDeadlineExceeded,
                       "query timed out in expression evaluation");

@@ -435,7 +435,8 @@ EMatrix Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_time
   const double deadline = ctx_->deadline;
   SampleBudget budget(SamplesLeft());
   const int64_t start = start_, end = end_, interval = interval_, offset = vs.offset_ms;
-  ParallelBlocks(num_series, 8, threads, [&](unsigned worker, size_t begin, size_t stop) {
+  // Blocks of two series: the last block is the one a thread may finish alone.
+  ParallelBlocks(num_series, 2, threads, [&](unsigned worker, size_t begin, size_t stop) {
     if (MonotonicSeconds() > deadline) {
       throw EvalError(absl::StatusCode::kDeadlineExceeded,
                       "query timed out in expression evaluation");
