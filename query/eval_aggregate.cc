@@ -125,25 +125,32 @@ inline void FoldStateAs(FloatState* g, double f, bool drop_name) {
   }
 }
 
-void FoldState(FloatState* g, AggregateOp op, double f, bool drop_name) {
+// Calls fn.operator()<kOp>() with op as a constant: sum, avg, max, min, count, stddev or
+// stdvar, and kGroup for the ops whose fold only notes the name (group).
+template <typename Fn>
+void WithFloatOp(AggregateOp op, Fn&& fn) {
   switch (op) {
     case AggregateOp::kSum:
-      return FoldStateAs<AggregateOp::kSum>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kSum>();
     case AggregateOp::kAvg:
-      return FoldStateAs<AggregateOp::kAvg>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kAvg>();
     case AggregateOp::kMax:
-      return FoldStateAs<AggregateOp::kMax>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kMax>();
     case AggregateOp::kMin:
-      return FoldStateAs<AggregateOp::kMin>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kMin>();
     case AggregateOp::kCount:
-      return FoldStateAs<AggregateOp::kCount>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kCount>();
     case AggregateOp::kStddev:
-      return FoldStateAs<AggregateOp::kStddev>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kStddev>();
     case AggregateOp::kStdvar:
-      return FoldStateAs<AggregateOp::kStdvar>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kStdvar>();
     default:
-      return FoldStateAs<AggregateOp::kGroup>(g, f, drop_name);
+      return fn.template operator()<AggregateOp::kGroup>();
   }
+}
+
+void FoldState(FloatState* g, AggregateOp op, double f, bool drop_name) {
+  WithFloatOp(op, [&]<AggregateOp kOp>() { FoldStateAs<kOp>(g, f, drop_name); });
 }
 
 // Folds the points of `input` on steps [first_step, end_step) into their (group, step) cells
@@ -353,32 +360,7 @@ EMatrix Evaluator::EvalAggregate(const AggregateExpr& e) {
             }
           });
     };
-    switch (op) {
-      case AggregateOp::kSum:
-        fold.operator()<AggregateOp::kSum>();
-        break;
-      case AggregateOp::kAvg:
-        fold.operator()<AggregateOp::kAvg>();
-        break;
-      case AggregateOp::kMax:
-        fold.operator()<AggregateOp::kMax>();
-        break;
-      case AggregateOp::kMin:
-        fold.operator()<AggregateOp::kMin>();
-        break;
-      case AggregateOp::kCount:
-        fold.operator()<AggregateOp::kCount>();
-        break;
-      case AggregateOp::kStddev:
-        fold.operator()<AggregateOp::kStddev>();
-        break;
-      case AggregateOp::kStdvar:
-        fold.operator()<AggregateOp::kStdvar>();
-        break;
-      default:
-        fold.operator()<AggregateOp::kGroup>();
-        break;
-    }
+    WithFloatOp(op, fold);
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       const size_t row = gi * static_cast<size_t>(steps);
       for (int st = 0; st < steps; ++st) {
