@@ -198,6 +198,44 @@ void ResetSums(const double* f, size_t n, int64_t* s) {
   }
 }
 
+// Timestamps t0 + i * d for i in [0, n) (the common case: a flush grid without gaps): a
+// window's ends are found by arithmetic instead of stepping sample by sample.
+struct EvenGrid {
+  int64_t t0 = 0, d = 0, last = 0;
+  double inv_d = 0;
+  size_t n = 0;
+
+  // False when t[0, n) is not evenly spaced (or spans 2^50 ms or more, where the estimate
+  // below could be off by more than one).
+  bool Init(const int64_t* t, size_t count) {
+    if (count < 2 || t[1] <= t[0] || t[count - 1] - t[0] >= (int64_t{1} << 50)) return false;
+    t0 = t[0];
+    d = t[1] - t[0];
+    uint64_t bad = 0;
+    int64_t want = t0;
+    for (size_t i = 0; i < count; ++i, want += d) {
+      bad |= static_cast<uint64_t>(t[i] ^ want);
+    }
+    if (bad != 0) return false;
+    last = t[count - 1];
+    inv_d = 1.0 / static_cast<double>(d);
+    n = count;
+    return true;
+  }
+
+  // The number of samples at or before `ref`.
+  size_t CountAtOrBefore(int64_t ref) const {
+    if (ref < t0) return 0;
+    if (ref >= last) return n;
+    // floor((ref - t0) / d), estimated by a multiply (exact to within one below 2^50), then
+    // corrected.
+    int64_t c = static_cast<int64_t>(static_cast<double>(ref - t0) * inv_d);
+    if (t0 + c * d > ref) --c;
+    if (t0 + (c + 1) * d <= ref) ++c;
+    return static_cast<size_t>(c + 1);
+  }
+};
+
 // rate and increase of a series of small integers (SmallIntegers), in columns t[0, n),
 // f[0, n): the window slides with a running sum of the values before counter resets,
 // S(i) (ResetSums); a window [lo, hi) adds S(hi - 1) - S(lo). Every partial sum is exact, so
@@ -222,14 +260,22 @@ size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const doubl
     for (size_t i = 0; i < w.size; ++i) out->push_back({step_ts[i], values[i]});
     w.size = 0;
   };
+  EvenGrid grid;
+  const bool even = grid.Init(t, n);
   size_t widest = 0;
   size_t lo = 0;
   size_t hi = 0;
   for (int64_t ts = p.start; ts <= p.end; ts += p.interval) {
     const int64_t ref = (p.at ? *p.at : ts) - p.offset_ms;
     const int64_t range_start = ref - p.range_ms;
-    while (hi < n && t[hi] <= ref) ++hi;
-    while (lo < hi && t[lo] <= range_start) ++lo;
+    if (even) {
+      // The same indices as the loops below, without a mispredicted loop exit per step.
+      hi = grid.CountAtOrBefore(ref);
+      lo = std::min(hi, grid.CountAtOrBefore(range_start));
+    } else {
+      while (hi < n && t[hi] <= ref) ++hi;
+      while (lo < hi && t[lo] <= range_start) ++lo;
+    }
     if (lo >= hi) continue;
     widest = std::max(widest, hi - lo);
     if (hi - lo < 2) continue;
