@@ -83,13 +83,39 @@ class SetSize:
         return "set of %d" % self.size
 
 
+class WindowQuantile:
+    """A per-flush quantile of values sent one after another: a loaded machine can delay the
+    client across a flush tick, and then the last window holds only the last values sent. Which
+    ones is known exactly: the cumulative _count's rise at the quantile's last timestamp. The
+    expectation is the nearest-rank quantile of those values (all of them when not split)."""
+
+    def __init__(self, values, q, count_key, weighted, approx):
+        self.values, self.q, self.count_key, self.weighted, self.approx = values, q, count_key, weighted, approx
+
+    def expected(self, exported, t_last):
+        tail = self.values
+        counts = exported.get(self.count_key, [])
+        at = [v for t, v in counts if t == t_last]
+        before = [v for t, v in counts if t < t_last]
+        if not self.weighted and at:
+            k = int(round(at[0] - (before[-1] if before else 0)))
+            if 1 <= k < len(self.values):
+                tail = self.values[-k:]
+        ordered = sorted(tail)
+        v = ordered[max(math.ceil(self.q * len(ordered)), 1) - 1]
+        return Approx(v) if self.approx else v
+
+    def __repr__(self):
+        return "quantile %s of the last window of %r" % (bound(self.q), self.values)
+
+
 def observer(name, values, labels=None, weights=None, buckets=DEFAULT_BUCKETS,
              quantiles=DEFAULT_QUANTILES, approx=False):
-    """Expected last samples of a timer/histogram/distribution fed `values` (in the written unit)
-    in one window: cumulative _count, _sum, _bucket{le} (+Inf) and nearest-rank quantiles."""
+    """Expected last samples of a timer/histogram/distribution fed `values` (in the written unit,
+    in the order sent): cumulative _count, _sum, _bucket{le} (+Inf) and nearest-rank quantiles of
+    the last window (WindowQuantile)."""
     labels = dict(labels or {})
     weights = list(weights) if weights else [1.0] * len(values)
-    wrap = Approx if approx else (lambda v: v)
     out = {
         series(name + "_count", labels): sum(weights),
         series(name + "_sum", labels): Approx(sum(v * w for v, w in zip(values, weights))),
@@ -98,10 +124,9 @@ def observer(name, values, labels=None, weights=None, buckets=DEFAULT_BUCKETS,
         out[series(name + "_bucket", dict(labels, le=bound(b)))] = sum(
             w for v, w in zip(values, weights) if v <= b)
     out[series(name + "_bucket", dict(labels, le="+Inf"))] = sum(weights)
-    ordered = sorted(values)
     for q in quantiles:
-        rank = math.ceil(q * len(ordered))
-        out[series(name, dict(labels, quantile=bound(q)))] = wrap(ordered[max(rank, 1) - 1])
+        out[series(name, dict(labels, quantile=bound(q)))] = WindowQuantile(
+            list(values), q, series(name + "_count", labels), any(w != 1 for w in weights), approx)
     return out
 
 
@@ -248,6 +273,10 @@ class StatsdTestCase(unittest.TestCase):
                 nonzero = [v for _, v in points if v != 0]
                 if nonzero != [want.size]:
                     problems.append("%s: non-zero windows %r, want [%d]" % (key, nonzero, want.size))
+            elif isinstance(want, WindowQuantile):
+                expected_value = want.expected(exported, points[-1][0])
+                if not expected_value == points[-1][1]:
+                    problems.append("%s: last %r, want %r (%r)" % (key, points[-1][1], expected_value, want))
             elif not want == points[-1][1]:
                 problems.append("%s: last %r, want %r" % (key, points[-1][1], want))
         for key in sorted(exported):
