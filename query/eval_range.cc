@@ -205,10 +205,15 @@ struct EvenGrid {
   double inv_d = 0;
   size_t n = 0;
 
-  // False when t[0, n) is not evenly spaced (or spans 2^50 ms or more, where the estimate
-  // below could be off by more than one).
+  // False when t[0, n) is not evenly spaced, spans 2^50 ms or more (where the estimate below
+  // could be off by more than one), or lies beyond +-2^62 ms (where t0 + (c + 1) * d, up to
+  // two intervals past the last sample, could overflow).
   bool Init(const int64_t* t, size_t count) {
-    if (count < 2 || t[1] <= t[0] || t[count - 1] - t[0] >= (int64_t{1} << 50)) return false;
+    constexpr int64_t kLimit = int64_t{1} << 62;
+    if (count < 2 || t[1] <= t[0] || t[0] < -kLimit || t[count - 1] > kLimit ||
+        t[count - 1] - t[0] >= (int64_t{1} << 50)) {
+      return false;
+    }
     t0 = t[0];
     d = t[1] - t[0];
     uint64_t bad = 0;
