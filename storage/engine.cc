@@ -56,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   DbOptions db_options;
   db_options.dir = options.data_dir;
   db_options.block_cache_bytes = options.block_cache_bytes;
+  db_options.memtable_budget_bytes = options.memtable_budget_bytes;
   db_options.env = options.env;
   PL_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(db_options));
   auto engine = std::make_unique<EngineImpl>(options, db_options, std::move(db));

@@ -55,6 +55,8 @@ struct EngineOptions {
   prometheus::Registry* registry = nullptr;   // self-metrics, when set
   bool sync_wal = false;                      // fsync the WAL on every Append
   size_t block_cache_bytes = 128 << 20;
+  // All memtables of all column families together; past it RocksDB flushes the largest.
+  size_t memtable_budget_bytes = 16 << 20;
   // Runs retention and head maintenance in a background thread (every minute).
   bool background_maintenance = true;
   rocksdb::Env* env = nullptr;  // tests only: fault injection

@@ -76,6 +76,11 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // One budget for every memtable: a burst of new series fills the series and postings
+  // memtables at once, and each alone is allowed to grow to its write_buffer_size. Past the
+  // budget RocksDB flushes the largest (mutable memtables past 7/8 of it, or all past it).
+  db->write_buffers_ = std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
+  db_options.write_buffer_manager = db->write_buffers_;
   if (options.env != nullptr) db_options.env = options.env;
 
   // Refuse a store written by a newer build: it may hold column families we do not know.

@@ -11,12 +11,14 @@
 #include "absl/status/statusor.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_buffer_manager.h"
 
 namespace plumbline::storage {
 
 struct DbOptions {
   std::string dir;
   size_t block_cache_bytes = 128 << 20;
+  size_t memtable_budget_bytes = 16 << 20;  // all column families' memtables together
   rocksdb::Env* env = nullptr;
 };
 
@@ -45,6 +47,7 @@ class Db {
   enum Cf { kDefault, kMeta, kSeries, kPostings, kChunks, kHead, kEvents, kNumCf };
   Db() = default;
   std::shared_ptr<rocksdb::Cache> cache_;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers_;
   std::shared_ptr<std::atomic<uint32_t>> cutoff_day_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
