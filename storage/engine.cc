@@ -1,6 +1,8 @@
 // Engine: opening, the write path (Append and the head), and metadata.
 #include <algorithm>
 #include <bit>
+#include <cstring>
+#include <new>
 
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -221,13 +223,25 @@ absl::Status EngineImpl::ReplayHeadLog() {
 
 // ---- Series resolution --------------------------------------------------------------------
 
-SeriesState* EngineImpl::Insert(uint64_t ref, std::string key, int64_t sealed_max_t) {
-  auto state = std::make_unique<SeriesState>();
-  state->ref = ref;
-  state->key = std::move(key);
+SeriesState* SeriesState::Create(uint64_t ref, std::string_view key) {
+  void* block = ::operator new(sizeof(SeriesState) + key.size());
+  SeriesState* s = new (block) SeriesState();
+  s->ref = ref;
+  s->key_size = static_cast<uint32_t>(key.size());
+  std::memcpy(reinterpret_cast<char*>(s + 1), key.data(), key.size());
+  return s;
+}
+
+void SeriesState::Destroy(SeriesState* state) {
+  state->~SeriesState();
+  ::operator delete(state);
+}
+
+SeriesState* EngineImpl::Insert(uint64_t ref, std::string_view key, int64_t sealed_max_t) {
+  SeriesStatePtr state(SeriesState::Create(ref, key));
   state->max_t = sealed_max_t;
   SeriesState* raw = state.get();
-  by_key_.emplace(raw->key, raw);
+  by_key_.insert(raw);
   by_ref_.emplace(ref, std::move(state));
   return raw;
 }
@@ -248,12 +262,12 @@ absl::StatusOr<SeriesState*> EngineImpl::FindOrLoadByRef(uint64_t ref) {
   } else if (!s.ok() && !s.IsNotFound()) {
     return FromRocks(s, "read series");
   }
-  return Insert(ref, std::move(key), max_t);
+  return Insert(ref, key, max_t);
 }
 
 absl::StatusOr<SeriesState*> EngineImpl::FindOrCreate(const Labels& labels, PendingWrite* pending) {
   std::string key = labels.Encode();
-  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  if (auto it = by_key_.find(std::string_view(key)); it != by_key_.end()) return *it;
   std::string ref_value;
   rocksdb::Status s = db_->db()->Get(rocksdb::ReadOptions(), db_->series(),
                                      keys::SeriesByLabelsKey(key), &ref_value);
@@ -264,7 +278,7 @@ absl::StatusOr<SeriesState*> EngineImpl::FindOrCreate(const Labels& labels, Pend
   keys::PutFixed64BE(&ref_bytes, ref);
   pending->batch.Put(db_->series(), keys::SeriesByLabelsKey(key), ref_bytes);
   pending->batch.Put(db_->series(), keys::SeriesByIdKey(ref), key);
-  SeriesState* state = Insert(ref, std::move(key), INT64_MIN);
+  SeriesState* state = Insert(ref, key, INT64_MIN);
   pending->created.push_back(state);
   return state;
 }
@@ -274,7 +288,7 @@ absl::StatusOr<SeriesState*> EngineImpl::FindOrCreate(const Labels& labels, Pend
 void EngineImpl::WritePostings(SeriesState* state, uint32_t day, rocksdb::WriteBatch* batch) {
   std::string ref_bytes;
   keys::PutFixed64BE(&ref_bytes, state->ref);
-  std::string_view rest = state->key;  // "name\0value\0..."
+  std::string_view rest = state->key();  // "name\0value\0..."
   while (!rest.empty()) {
     const size_t name_end = rest.find('\0');
     const size_t value_end = rest.find('\0', name_end + 1);
@@ -365,7 +379,7 @@ void EngineImpl::Rollback(PendingWrite* pending) {
     state->postings_day = it->postings_day;
   }
   for (SeriesState* state : pending->created) {
-    by_key_.erase(state->key);
+    by_key_.erase(state);
     by_ref_.erase(state->ref);
   }
   next_ref_ = pending->next_ref_before;

@@ -61,7 +61,7 @@ absl::Status EngineImpl::MaintainLocked() {
   if (!s.ok()) return FromRocks(s, "truncate head log");
   for (uint64_t ref : evict) {
     auto it = by_ref_.find(ref);
-    by_key_.erase(it->second->key);
+    by_key_.erase(it->second.get());
     by_ref_.erase(it);
   }
   metrics_->head_series->Set(static_cast<double>(by_ref_.size()));
@@ -111,7 +111,7 @@ absl::Status EngineImpl::EnforceRetention() {
       auto mem = by_ref_.find(ref);
       if (mem != by_ref_.end()) {
         if (mem->second->head.num_samples() > 0 || mem->second->max_t >= cutoff_ms) continue;
-        by_key_.erase(mem->second->key);
+        by_key_.erase(mem->second.get());
         by_ref_.erase(mem);
       }
       rocksdb::ColumnFamilyHandle* series = db_handle->series();

@@ -7,11 +7,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "storage/codec/chunk.h"
@@ -22,16 +25,46 @@
 
 namespace plumbline::storage {
 
-// What the engine holds in memory per active series. Guarded by EngineImpl::mu_.
+// What the engine holds in memory per active series. Guarded by EngineImpl::mu_. One
+// allocation holds the state and its key (the canonical encoded labels) right after it: at
+// 200 k series a separate std::string, and a second copy as the index's key, cost ~60 bytes
+// each.
 struct SeriesState {
+  static SeriesState* Create(uint64_t ref, std::string_view key);
+  static void Destroy(SeriesState* state);
+  struct Deleter {
+    void operator()(SeriesState* state) const { Destroy(state); }
+  };
+
   uint64_t ref = 0;
-  std::string key;              // canonical encoded labels
   int64_t max_t = INT64_MIN;    // last accepted sample (head or sealed)
   int64_t window = INT64_MIN;   // 2h window index of the open chunk
   uint64_t head_first_seq = 0;  // head log record holding the open chunk's first sample
-  uint32_t postings_day = 0;    // last day whose postings were written (0: none)
   int64_t last_append_ms = 0;   // wall clock, for eviction
-  codec::ChunkAppender head;    // the open chunk (num_samples() == 0: none)
+  uint32_t postings_day = 0;    // last day whose postings were written (0: none)
+  uint32_t key_size = 0;
+  codec::ChunkAppender head;  // the open chunk (num_samples() == 0: none)
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+
+ private:
+  SeriesState() = default;
+  ~SeriesState() = default;
+};
+using SeriesStatePtr = std::unique_ptr<SeriesState, SeriesState::Deleter>;
+
+// The in-memory series by key: pointers hashed and compared by the key they hold, looked up
+// by a string_view without a copy of the key.
+struct SeriesKeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view key) const { return absl::Hash<std::string_view>()(key); }
+  size_t operator()(const SeriesState* s) const { return (*this)(s->key()); }
+};
+struct SeriesKeyEq {
+  using is_transparent = void;
+  bool operator()(const SeriesState* a, const SeriesState* b) const { return a == b; }
+  bool operator()(const SeriesState* a, std::string_view b) const { return a->key() == b; }
+  bool operator()(std::string_view a, const SeriesState* b) const { return a == b->key(); }
 };
 
 class EngineImpl final : public Engine {
@@ -95,7 +128,7 @@ class EngineImpl final : public Engine {
   absl::StatusOr<SeriesState*> FindOrLoadByRef(uint64_t ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<SeriesState*> FindOrCreate(const Labels& labels, PendingWrite* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  SeriesState* Insert(uint64_t ref, std::string key, int64_t sealed_max_t)
+  SeriesState* Insert(uint64_t ref, std::string_view key, int64_t sealed_max_t)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Appends one sample to `state` (checks done), sealing and writing postings as needed.
@@ -129,8 +162,8 @@ class EngineImpl final : public Engine {
   // take a RocksDB snapshot and copy the open chunks they need.
   mutable absl::Mutex mu_;
   std::shared_ptr<Db> db_ ABSL_GUARDED_BY(mu_);  // null only while a reopen failed
-  absl::flat_hash_map<std::string, SeriesState*> by_key_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, std::unique_ptr<SeriesState>> by_ref_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<SeriesState*, SeriesKeyHash, SeriesKeyEq> by_key_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, SeriesStatePtr> by_ref_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ref_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;  // RocksDB may need Resume()
