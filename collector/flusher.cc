@@ -8,7 +8,7 @@
 #include <new>
 #include <thread>
 
-#include "absl/container/inlined_vector.h"
+#include "absl/types/span.h"
 #include "collector/collector_metrics.h"
 #include "collector/metric_name.h"
 #include "common/clock.h"
@@ -69,18 +69,21 @@ struct Flusher::Series {
   bool has_value = false;  // gauges, service checks
   uint32_t generation = 0;
   uint32_t key_size = 0;
-  double scale = 1;  // a mapping rule's `scale`
   int64_t last_seen_ms = 0;
-  double total = 0;  // counters; observers: count
-  double value = 0;  // gauges, service checks
-  // Storage refs of the written series, in output order (0: not known yet).
-  absl::InlinedVector<storage::SeriesRef, 1> refs;
+  // Counters: the cumulative total; observers: the cumulative count; gauges and service
+  // checks: the value.
+  double value = 0;
+  storage::SeriesRef ref = 0;  // storage ref of the one written series (0: not known yet)
 
-  // State of observers, sets and Graphite paths only (most series are counters and gauges).
+  // State of scaled, observer, set and Graphite series only: most series are counters and
+  // gauges, and at 200 k keys every byte here is 200 kB.
   struct Extra {
+    double scale = 1;                           // a mapping rule's `scale`
     const ObserverOptions* observer = nullptr;  // observers
     double timer_scale = 1;                     // ms timers are written in seconds
     double sum = 0;                             // observers
+    // Observers: storage refs of the written series, in output order (0: not known yet).
+    std::vector<storage::SeriesRef> refs;
     std::vector<double> buckets;        // observers: per-bucket (non-cumulative) weights, +Inf last
     std::vector<double> window_values;  // observers: for exact quantiles
     absl::flat_hash_set<std::string> members;          // sets: this window
@@ -92,6 +95,12 @@ struct Flusher::Series {
   // labels of the written series come from when storage has no ref for them yet.
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   const ObserverOptions* observer() const { return extra ? extra->observer : nullptr; }
+  double scale() const { return extra ? extra->scale : 1.0; }
+  // Storage refs of the written series, in output order (see OutputLabels).
+  absl::Span<storage::SeriesRef> refs() {
+    if (extra && extra->observer) return absl::MakeSpan(extra->refs);
+    return absl::MakeSpan(&ref, 1);
+  }
 };
 
 void Flusher::SeriesDeleter::operator()(Series* s) const { Series::Destroy(s); }
@@ -249,7 +258,6 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
     SeriesPtr created(Series::Create(key));
     created->kind = entry->kind;
     created->generation = ++generation_;
-    created->scale = scale;
     if (entry->kind == Entry::Kind::kObserver) {
       created->extra = std::make_unique<Series::Extra>();
       created->extra->observer = observer != nullptr ? observer : &mapping_.mapper().defaults();
@@ -258,7 +266,13 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
     } else if (entry->kind == Entry::Kind::kSet || entry->kind == Entry::Kind::kGraphite) {
       created->extra = std::make_unique<Series::Extra>();
     }
-    created->refs.assign(OutputCount(created->observer()), 0);
+    if (scale != 1) {
+      if (!created->extra) created->extra = std::make_unique<Series::Extra>();
+      created->extra->scale = scale;
+    }
+    if (created->observer() != nullptr) {
+      created->extra->refs.assign(OutputCount(created->observer()), 0);
+    }
     if (!free_slots_.empty()) {
       slot = free_slots_.back();
       free_slots_.pop_back();
@@ -277,29 +291,30 @@ Flusher::Series* Flusher::Resolve(Entry* entry) {
 void Flusher::Merge(Series* s, const Entry& entry, const Window& w, int64_t t_ms) {
   s->touched = true;
   s->last_seen_ms = t_ms;
+  const double scale = s->scale();
   switch (s->kind) {
     case Entry::Kind::kCounter:
-      s->total += w.a * s->scale;
+      s->value += w.a * scale;
       break;
     case Entry::Kind::kGauge:
     case Entry::Kind::kServiceCheck:
       // Windows of several receivers: a set replaces, deltas add (last receiver's set wins).
       if (w.has_set) {
-        s->value = (w.a + w.b) * s->scale;
+        s->value = (w.a + w.b) * scale;
       } else {
-        s->value += w.b * s->scale;
+        s->value += w.b * scale;
       }
       s->has_value = true;
       break;
     case Entry::Kind::kObserver: {
-      s->total += w.a;
-      s->extra->sum += w.b * s->extra->timer_scale * s->scale;
+      s->value += w.a;
+      s->extra->sum += w.b * s->extra->timer_scale * scale;
       if (!w.samples) break;
       const std::vector<double>& bounds = s->extra->observer->buckets;
       const std::vector<double>& values = w.samples->values;
       const std::vector<float>& weights = w.samples->weights;
       for (size_t i = 0; i < values.size(); ++i) {
-        const double v = values[i] * s->extra->timer_scale * s->scale;
+        const double v = values[i] * s->extra->timer_scale * scale;
         const size_t bucket = std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin();
         s->extra->buckets[bucket] += weights.empty() ? 1.0 : weights[i];
         s->extra->window_values.push_back(v);
@@ -318,7 +333,7 @@ void Flusher::Merge(Series* s, const Entry& entry, const Window& w, int64_t t_ms
         for (size_t i = 0; i < times.size() && i < values.size(); ++i) {
           const int64_t t =
               times[i] < 0 ? t_ms : times[i] * 1000 / options_.interval_ms * options_.interval_ms;
-          s->extra->graphite.emplace_back(t, values[i] * s->scale);
+          s->extra->graphite.emplace_back(t, values[i] * scale);
         }
       }
       break;
@@ -410,12 +425,12 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
                      << " samples failed: " << result.status().message();
       } else {
         for (size_t i = 0; i < unresolved.size() && i < result->refs.size(); ++i) {
-          unresolved[i].first->refs[unresolved[i].second] = result->refs[i];
+          unresolved[i].first->refs()[unresolved[i].second] = result->refs[i];
         }
         if (result->unknown_ref > 0) {
           // Series removed by retention meanwhile: resolve everything by labels next time.
           for (auto& s : slots_) {
-            if (s) std::fill(s->refs.begin(), s->refs.end(), 0);
+            if (s) std::fill(s->refs().begin(), s->refs().end(), 0);
           }
         }
         stats->samples_written += result->appended;
@@ -432,8 +447,9 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
   storage::Labels base;
   const Series* base_of = nullptr;
   auto add = [&](Series* s, size_t output, int64_t t, double v) {
-    if (s->refs[output] != 0) {
-      batch.Add(s->refs[output], t, v);
+    const storage::SeriesRef ref = s->refs()[output];
+    if (ref != 0) {
+      batch.Add(ref, t, v);
       return;
     }
     if (base_of != s) {
@@ -474,7 +490,7 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
     ++stats->series_written;
     switch (s->kind) {
       case Entry::Kind::kCounter:
-        add(s, 0, t_ms, s->total);
+        add(s, 0, t_ms, s->value);
         break;
       case Entry::Kind::kGauge:
       case Entry::Kind::kServiceCheck:
@@ -499,7 +515,7 @@ void Flusher::Emit(int64_t t_ms, FlushStats* stats) {
         break;
       }
       case Entry::Kind::kObserver: {
-        add(s, 0, t_ms, s->total);
+        add(s, 0, t_ms, s->value);
         add(s, 1, t_ms, s->extra->sum);
         double cumulative = 0;
         const std::vector<double>& buckets = s->extra->buckets;
