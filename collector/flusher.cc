@@ -564,7 +564,7 @@ FlushStats Flusher::Flush(int64_t t_ms, bool receivers_stopped) {
     }
     const int parity = static_cast<int>((epoch - 1) & 1);
     for (Entry* entry : shard->ClosedEntries(epoch)) {
-      if (Series* series = Resolve(entry)) Merge(series, *entry, entry->window[parity], t_ms);
+      if (Series* series = Resolve(entry)) Merge(series, *entry, entry->window(parity), t_ms);
     }
     MergeEvents(shard->ClosedEvents(epoch), t_ms, &stats);
     shard->FinishWindow(epoch);

@@ -32,10 +32,12 @@ std::string CopyText(std::string_view text) { return std::string(text); }
 
 Entry* Entry::Create(Kind k, MetricType t, std::string_view name, std::string_view tags) {
   const size_t key_size = name.size() + 1 + tags.size();
-  void* block = ::operator new(sizeof(Entry) + key_size);
+  const size_t slots = KeepsSamples(k) ? 2 * sizeof(WindowSamples*) : 0;
+  void* block = ::operator new(sizeof(Entry) + slots + key_size);
   Entry* e =
       new (block) Entry(k, t, static_cast<uint32_t>(name.size()), static_cast<uint32_t>(key_size));
-  char* key = reinterpret_cast<char*>(e + 1);
+  if (slots != 0) e->SamplesSlots()[0] = e->SamplesSlots()[1] = nullptr;
+  char* key = const_cast<char*>(e->KeyData());
   std::memcpy(key, name.data(), name.size());
   key[name.size()] = '\0';
   if (!tags.empty()) std::memcpy(key + name.size() + 1, tags.data(), tags.size());
@@ -43,8 +45,24 @@ Entry* Entry::Create(Kind k, MetricType t, std::string_view name, std::string_vi
 }
 
 void Entry::Destroy(Entry* e) {
+  if (KeepsSamples(e->kind)) {
+    delete e->SamplesSlots()[0];
+    delete e->SamplesSlots()[1];
+  }
   e->~Entry();
   ::operator delete(e);
+}
+
+WindowSamples& Entry::MutableSamples(int parity) {
+  WindowSamples*& slot = SamplesSlots()[parity];
+  if (slot == nullptr) slot = new WindowSamples();
+  return *slot;
+}
+
+void Entry::Reset(int parity) {
+  has_set[parity] = false;
+  sums[parity] = Sums();
+  if (KeepsSamples(kind) && SamplesSlots()[parity] != nullptr) SamplesSlots()[parity]->Clear();
 }
 
 size_t Shard::KeyHash::operator()(const KeyView& k) const {
@@ -80,14 +98,14 @@ Entry* Shard::Find(Entry::Kind kind, MetricType type, std::string_view name,
   return e;
 }
 
-Window& Shard::Touch(Entry* e) {
+int Shard::Touch(Entry* e) {
   const int parity = static_cast<int>(epoch_ & 1);
-  Window& w = e->window[parity];
-  if (e->last_epoch != epoch_) {
-    e->last_epoch = epoch_;
+  const auto epoch = static_cast<uint32_t>(epoch_);
+  if (e->last_epoch != epoch) {
+    e->last_epoch = epoch;
     touched_[parity].push_back(e);
   }
-  return w;
+  return parity;
 }
 
 void Shard::HandleLine(std::string_view line) {
@@ -115,7 +133,8 @@ void Shard::HandleMetric(std::string_view line) {
   const Entry::Kind kind = KindOf(parsed.type);
   Entry* e = Find(kind, parsed.type, parsed.name, parsed.tags);
   if (e == nullptr) return;
-  Window& w = Touch(e);
+  const int parity = Touch(e);
+  Entry::Sums& w = e->sums[parity];
   const double weight =
       parsed.sample_rate == 1 ? 1.0 : 1.0 / std::max(parsed.sample_rate, options_.min_sample_rate);
   // Every value of the line: the parser's own number for the common one-value line, else
@@ -140,15 +159,14 @@ void Shard::HandleMetric(std::string_view line) {
         if (delta) {
           w.b += v;
         } else {
-          w.has_set = true;
+          e->has_set[parity] = true;
           w.a = v;
           w.b = 0;
         }
       });
       break;
     case Entry::Kind::kObserver: {
-      if (!w.samples) w.samples = std::make_unique<WindowSamples>();
-      WindowSamples& s = *w.samples;
+      WindowSamples& s = e->MutableSamples(parity);
       for_each_value([&](double v, bool) {
         if (weight != 1.0 && s.weights.size() < s.values.size()) {
           s.weights.resize(s.values.size(), 1.0f);
@@ -161,8 +179,7 @@ void Shard::HandleMetric(std::string_view line) {
       break;
     }
     case Entry::Kind::kSet: {
-      if (!w.samples) w.samples = std::make_unique<WindowSamples>();
-      auto& members = w.samples->members;
+      auto& members = e->MutableSamples(parity).members;
       if (members.find(ToAbsl(parsed.values)) == members.end()) {
         members.insert(CopyText(parsed.values));
       }
@@ -188,12 +205,11 @@ void Shard::HandleGraphiteLine(std::string_view line) {
   Bump(counters_.lines);
   Entry* e = Find(Entry::Kind::kGraphite, MetricType::kGauge, parsed.path, {});
   if (e == nullptr) return;
-  Window& w = Touch(e);
   // Every point is kept: a Graphite sender may backfill several slots in one window. The
   // flusher snaps them to the grid; per slot, the last one to arrive wins (as in carbon).
-  if (!w.samples) w.samples = std::make_unique<WindowSamples>();
-  w.samples->values.push_back(parsed.value);
-  w.samples->times.push_back(parsed.timestamp_s);
+  WindowSamples& samples = e->MutableSamples(Touch(e));
+  samples.values.push_back(parsed.value);
+  samples.times.push_back(parsed.timestamp_s);
 }
 
 void Shard::HandleEvent(std::string_view line) {
@@ -233,9 +249,9 @@ void Shard::HandleServiceCheck(std::string_view line) {
   // Written as a gauge: statsd_service_check{check="name", tags...} = status.
   Entry* e = Find(Entry::Kind::kServiceCheck, MetricType::kGauge, parsed.name, parsed.tags);
   if (e == nullptr) return;
-  Window& w = Touch(e);
-  w.has_set = true;
-  w.a = parsed.status;
+  const int parity = Touch(e);
+  e->has_set[parity] = true;
+  e->sums[parity].a = parsed.status;
 }
 
 void Shard::MaybeSwitchEpoch() {
@@ -254,7 +270,8 @@ void Shard::EvictIdle() {
   const uint64_t idle = std::max<uint64_t>(options_.idle_epochs, 2);
   std::vector<Entry*> gone;
   for (Entry* e : entries_) {
-    if (e->last_epoch + idle < epoch_) gone.push_back(e);
+    // Epochs since the last touch, on the low 32 bits the entry keeps.
+    if (static_cast<uint32_t>(epoch_) - e->last_epoch > idle) gone.push_back(e);
   }
   for (Entry* e : gone) {
     entries_.erase(e);
@@ -281,7 +298,7 @@ std::vector<PendingEvent>& Shard::ClosedEvents(uint64_t epoch) { return events_[
 
 void Shard::FinishWindow(uint64_t epoch) {
   const int parity = static_cast<int>((epoch - 1) & 1);
-  for (Entry* e : touched_[parity]) e->window[parity].Reset();
+  for (Entry* e : touched_[parity]) e->Reset(parity);
   touched_[parity].clear();
   events_[parity].clear();
 }

@@ -42,8 +42,8 @@ struct WindowSamples {
   }
 };
 
-// What arrived for one key in one flush window. The receiver fills the window of the current
-// epoch; the flusher reads and resets the other.
+// What arrived for one key in one flush window, as the flusher reads it. The receiver fills the
+// window of the current epoch; the flusher reads and resets the other.
 //   counter:  a = sum of value / sample rate
 //   gauge:    has_set, a = last absolute value of the window, b = sum of deltas after it
 //   observer: a = sum of weights (count), b = weighted sum, samples->values
@@ -54,36 +54,57 @@ struct Window {
   bool has_set = false;
   double a = 0;
   double b = 0;
-  std::unique_ptr<WindowSamples> samples;
-
-  void Reset() {
-    has_set = false;
-    a = 0;
-    b = 0;
-    if (samples) samples->Clear();
-  }
+  const WindowSamples* samples = nullptr;  // null when none were kept
 };
 
-// One distinct (kind, raw name, raw tags) a shard has seen. Allocated once per key.
+// One distinct (kind, raw name, raw tags) a shard has seen. Allocated once per key: the entry,
+// then (observers, sets, Graphite paths only) its two windows' sample pointers, then its key
+// (name, '\0', tags). A counter key costs ~80 bytes with its key: at 200 k keys, every byte
+// here is 200 kB.
 struct Entry {
   enum class Kind : uint8_t { kCounter, kGauge, kObserver, kSet, kGraphite, kServiceCheck };
-  // One allocation holds the entry and its key (name, '\0', tags) right after it.
   static Entry* Create(Kind k, MetricType t, std::string_view name, std::string_view tags);
   static void Destroy(Entry* e);
 
   Kind kind;
-  MetricType type;  // the StatsD type as sent (for mapping)
+  MetricType type;       // the StatsD type as sent (for mapping)
+  bool has_set[2] = {};  // per window: a gauge's absolute value was set (see Window)
   uint32_t name_size;
   uint32_t key_size;
-  uint64_t last_epoch = 0;   // receiver: epoch in which it was last touched
+  uint32_t last_epoch = 0;   // receiver: epoch (low 32 bits) in which it was last touched
   uint64_t flush_cache = 0;  // flusher only: its series for this entry (0: unresolved)
-  Window window[2];
+  struct Sums {
+    double a = 0;
+    double b = 0;
+  } sums[2];  // per window, indexed by the parity of the epoch
 
-  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+  std::string_view key() const { return {KeyData(), key_size}; }
   std::string_view name() const { return key().substr(0, name_size); }
   std::string_view tags() const { return key().substr(name_size + 1); }
 
+  // The window of `parity` as the flusher reads it.
+  Window window(int parity) const {
+    return {has_set[parity], sums[parity].a, sums[parity].b, SamplesOf(parity)};
+  }
+  // Receiver: the samples of the window of `parity`, allocated on first use (then reused).
+  // Only for kinds that keep samples (observers, sets, Graphite).
+  WindowSamples& MutableSamples(int parity);
+  // Flusher: resets the window of `parity` for its next use by the receiver.
+  void Reset(int parity);
+
  private:
+  static bool KeepsSamples(Kind k) {
+    return k == Kind::kObserver || k == Kind::kSet || k == Kind::kGraphite;
+  }
+  WindowSamples** SamplesSlots() const {
+    return reinterpret_cast<WindowSamples**>(const_cast<Entry*>(this) + 1);
+  }
+  const WindowSamples* SamplesOf(int parity) const {
+    return KeepsSamples(kind) ? SamplesSlots()[parity] : nullptr;
+  }
+  const char* KeyData() const {
+    return reinterpret_cast<const char*>(this + 1) + (KeepsSamples(kind) ? 2 * sizeof(void*) : 0);
+  }
   Entry(Kind k, MetricType t, uint32_t name_bytes, uint32_t key_bytes)
       : kind(k), type(t), name_size(name_bytes), key_size(key_bytes) {}
   ~Entry() = default;
@@ -143,7 +164,7 @@ class Shard {
   // Whether the receiver switched to `epoch` (then the previous window belongs to the flusher).
   bool Switched(uint64_t epoch) const;
   // After Switched(epoch): entries touched in the closed window, and its events. The flusher
-  // reads entry->window[parity] (parity = (epoch - 1) & 1), then calls FinishWindow.
+  // reads entry->window(parity) (parity = (epoch - 1) & 1), then calls FinishWindow.
   const std::vector<Entry*>& ClosedEntries(uint64_t epoch) const;
   std::vector<PendingEvent>& ClosedEvents(uint64_t epoch);
   // Resets the closed window so the receiver can reuse it at epoch + 1.
@@ -178,7 +199,8 @@ class Shard {
   }
   // The entry for a key, created when new; nullptr when the shard is full.
   Entry* Find(Entry::Kind kind, MetricType type, std::string_view name, std::string_view tags);
-  Window& Touch(Entry* e);
+  // Marks `e` touched in the current window; returns the window's parity.
+  int Touch(Entry* e);
   void HandleMetric(std::string_view line);
   void HandleEvent(std::string_view line);
   void HandleServiceCheck(std::string_view line);

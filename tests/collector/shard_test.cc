@@ -17,7 +17,7 @@ struct Closed {
   std::map<std::string, const Entry*> entries;
   std::vector<PendingEvent> events;
   int parity = 0;
-  const Window& window(const std::string& key) const { return entries.at(key)->window[parity]; }
+  Window window(const std::string& key) const { return entries.at(key)->window(parity); }
 };
 
 Closed Close(Shard& shard, uint64_t* epoch) {
@@ -188,7 +188,7 @@ TEST(ShardTest, ConcurrentHandOffLosesNothing) {
     while (!shard.Switched(epoch)) std::this_thread::yield();
     const int parity = static_cast<int>((epoch - 1) & 1);
     for (const Entry* e : shard.ClosedEntries(epoch)) {
-      (e->name() == "a" ? a : b) += e->window[parity].a;
+      (e->name() == "a" ? a : b) += e->window(parity).a;
     }
     shard.FinishWindow(epoch);
   };
