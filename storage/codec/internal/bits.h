@@ -2,11 +2,15 @@
 // words: the first bit written is bit 0 of byte 0. Thread-compatible.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace plumbline::storage::codec::internal {
@@ -24,8 +28,34 @@ inline uint64_t LoadLE64(const char* p) {
 
 // A growable bit string that can be truncated back to any earlier length in O(1); the
 // open chunk keeps its streams in these. Invariant: bits at and above size() are zero.
+// 16 bytes plus its words: up to 200 k open chunks hold two each. Holds at most 2^32 - 1
+// bits, far above a chunk's (kMaxSamples samples of at most a few hundred bits).
 class BitBuffer {
  public:
+  BitBuffer() = default;
+  ~BitBuffer() { std::free(words_); }
+  BitBuffer(const BitBuffer& other) { *this = other; }
+  BitBuffer& operator=(const BitBuffer& other) {
+    if (this == &other) return *this;
+    Clear();
+    Reserve(other.used_words());
+    if (other.nbits_ > 0) std::memcpy(words_, other.words_, other.used_words() * 8);
+    nbits_ = other.nbits_;
+    return *this;
+  }
+  BitBuffer(BitBuffer&& other) noexcept
+      : words_(std::exchange(other.words_, nullptr)),
+        cap_(std::exchange(other.cap_, 0)),
+        nbits_(std::exchange(other.nbits_, 0)) {}
+  BitBuffer& operator=(BitBuffer&& other) noexcept {
+    if (this == &other) return *this;
+    std::free(words_);
+    words_ = std::exchange(other.words_, nullptr);
+    cap_ = std::exchange(other.cap_, 0);
+    nbits_ = std::exchange(other.nbits_, 0);
+    return *this;
+  }
+
   // Appends the low `n` bits of `v` (0 <= n <= 64); higher bits of `v` must be zero.
   void Write(uint64_t v, int n) {
     if (n == 0) return;
@@ -33,10 +63,10 @@ class BitBuffer {
     if (off == 0) {
       Push(v);
     } else {
-      words_.back() |= v << off;
+      words_[used_words() - 1] |= v << off;
       if (off + n > 64) Push(v >> (64 - off));
     }
-    nbits_ += static_cast<uint64_t>(n);
+    nbits_ += static_cast<uint32_t>(n);
   }
   // Appends `q` zero bits and a one bit: the unary code of q.
   void WriteUnary(uint32_t q) {
@@ -48,38 +78,47 @@ class BitBuffer {
   }
   void Truncate(uint64_t nbits) {
     if (nbits >= nbits_) return;
-    nbits_ = nbits;
-    words_.resize((nbits + 63) / 64);
-    if (nbits & 63) words_.back() &= LowMask(static_cast<int>(nbits & 63));
+    nbits_ = static_cast<uint32_t>(nbits);
+    if (nbits & 63) words_[used_words() - 1] &= LowMask(static_cast<int>(nbits & 63));
   }
-  void Clear() {
-    words_.clear();
-    nbits_ = 0;
-  }
+  void Clear() { nbits_ = 0; }
   uint64_t size() const { return nbits_; }
-  size_t size_bytes() const { return static_cast<size_t>((nbits_ + 7) / 8); }
-  size_t MemoryBytes() const { return words_.capacity() * sizeof(uint64_t); }
+  size_t size_bytes() const { return static_cast<size_t>((uint64_t{nbits_} + 7) / 8); }
+  size_t MemoryBytes() const { return size_t{cap_} * sizeof(uint64_t); }
   void Reserve(size_t words) {
-    if (words > words_.capacity()) words_.reserve(words);
+    if (words > cap_) Grow(words);
   }
-  void ShrinkToFit() { words_.shrink_to_fit(); }
+  void ShrinkToFit() {
+    if (used_words() < cap_) Grow(used_words());
+  }
   // Appends size_bytes() bytes (the last one zero-padded) to `out`.
   void AppendTo(std::string* out) const {
     const size_t bytes = size_bytes();
     const size_t old = out->size();
     out->resize(old + bytes);
-    if (bytes > 0) std::memcpy(out->data() + old, words_.data(), bytes);
+    if (bytes > 0) std::memcpy(out->data() + old, words_, bytes);
   }
 
  private:
-  // Grows by a quarter rather than doubling: up to 200k open chunks hold one buffer each.
+  size_t used_words() const { return (size_t{nbits_} + 63) / 64; }
+  // Words at and past used_words() may hold stale bits (Truncate does not clear them); a
+  // word becomes used only through Push, which overwrites it.
   void Push(uint64_t w) {
-    if (words_.size() == words_.capacity()) words_.reserve(words_.size() + words_.size() / 4 + 4);
-    words_.push_back(w);
+    const size_t n = used_words();
+    // Grows by a quarter rather than doubling: up to 200k open chunks hold one buffer each.
+    if (n == cap_) Grow(n + n / 4 + 2);
+    words_[n] = w;
+  }
+  void Grow(size_t words) {
+    void* grown = std::realloc(words_, std::max<size_t>(words, 1) * sizeof(uint64_t));
+    if (grown == nullptr) throw std::bad_alloc();
+    words_ = static_cast<uint64_t*>(grown);
+    cap_ = static_cast<uint32_t>(words);
   }
 
-  std::vector<uint64_t> words_;
-  uint64_t nbits_ = 0;
+  uint64_t* words_ = nullptr;
+  uint32_t cap_ = 0;    // words allocated
+  uint32_t nbits_ = 0;  // bits written
 };
 
 // Reads a bit string written by BitBuffer. Never reads outside [data, data + size): bits past
