@@ -94,7 +94,7 @@ absl::StatusOr<AppendResult> BulkWriterImpl::Flush() {
     run.vs.clear();
     if (ts.empty()) continue;
     // An open chunk ends before the bulk samples begin: seal it first to keep chunks ordered.
-    if (state->head.num_samples() > 0) e.Seal(state, &pending);
+    if (state->head.num_samples() > 0) e.Seal(state, &pending, /*window_done=*/true);
     size_t begin = 0;
     while (begin < ts.size()) {
       const int64_t window = WindowOf(ts[begin]);

@@ -47,7 +47,7 @@ EngineImpl::Undo& EngineImpl::PendingWrite::Touch(SeriesState* state) {
   auto [it, inserted] = undo_index.try_emplace(state, undo.size());
   if (inserted) {
     undo.push_back(Undo{state, state->max_t, state->window, state->head_first_seq,
-                        state->head.Save(), state->postings_day, std::nullopt});
+                        state->head.Save(), state->postings_day, state->parts, std::nullopt});
   }
   return undo[it->second];
 }
@@ -304,7 +304,7 @@ void EngineImpl::WritePostings(SeriesState* state, uint32_t day, rocksdb::WriteB
   batch->Put(db_->postings(), all, rocksdb::Slice());
 }
 
-void EngineImpl::Seal(SeriesState* state, PendingWrite* pending) {
+void EngineImpl::Seal(SeriesState* state, PendingWrite* pending, bool window_done) {
   Undo& undo = pending->Touch(state);
   const codec::ChunkAppender& head = state->head;
   std::string bytes;
@@ -318,15 +318,25 @@ void EngineImpl::Seal(SeriesState* state, PendingWrite* pending) {
   pending->chunk_bytes += bytes.size();
   if (!undo.original_head.has_value()) undo.original_head.emplace(std::move(state->head));
   state->head = codec::ChunkAppender();
+  if (window_done) {
+    if (state->parts > 0) pending->merges.push_back(MergeJob{state->ref, state->window});
+    state->parts = 0;
+  } else if (state->parts < UINT16_MAX) {
+    ++state->parts;
+  }
 }
 
 void EngineImpl::AppendToHead(SeriesState* state, int64_t t, double v, uint64_t seq,
                               PendingWrite* pending) {
   pending->Touch(state);
   const int64_t window = WindowOf(t);
-  if (state->head.num_samples() > 0 &&
-      (state->window != window || state->head.num_samples() >= kMaxChunkSamples)) {
-    Seal(state, pending);
+  if (state->head.num_samples() > 0) {
+    if (state->window != window) {
+      Seal(state, pending, /*window_done=*/true);
+    } else if (state->head.num_samples() >= kMaxChunkSamples ||
+               state->head.EncodedBytes() >= kHeadCutBytes) {
+      Seal(state, pending, /*window_done=*/false);
+    }
   }
   if (state->head.num_samples() == 0) {
     state->window = window;
@@ -359,6 +369,7 @@ absl::Status EngineImpl::Commit(PendingWrite* pending) {
     Rollback(pending);
     return FromRocks(s, "write samples");
   }
+  merge_queue_.insert(merge_queue_.end(), pending->merges.begin(), pending->merges.end());
   metrics_->chunks_sealed->Increment(static_cast<double>(pending->chunks_sealed));
   metrics_->chunk_bytes->Increment(static_cast<double>(pending->chunk_bytes));
   if (!pending->created.empty()) {
@@ -377,6 +388,7 @@ void EngineImpl::Rollback(PendingWrite* pending) {
     state->window = it->window;
     state->head_first_seq = it->head_first_seq;
     state->postings_day = it->postings_day;
+    state->parts = it->parts;
   }
   for (SeriesState* state : pending->created) {
     by_key_.erase(state);

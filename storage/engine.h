@@ -44,6 +44,11 @@ namespace plumbline::storage {
 inline constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 inline constexpr int64_t kChunkWindowMs = 2LL * 3600 * 1000;
 inline constexpr uint32_t kMaxChunkSamples = 4096;
+// An open chunk holding this many bytes of encoded samples is sealed as a part of its window
+// and a new one opened: open chunks are memory (200 k series x a 2-hour window of 10 s
+// samples would hold ~85 MB more at the window's end). Parts of a closed window are merged
+// back into one chunk by maintenance.
+inline constexpr size_t kHeadCutBytes = 128;
 // The on-disk format this build reads and writes (meta "format_version").
 inline constexpr int kFormatVersion = 1;
 

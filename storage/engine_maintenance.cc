@@ -1,6 +1,9 @@
 // Engine: background upkeep — sealing idle open chunks, truncating the head log, evicting idle
 // series from memory, retention, compaction — and RocksDB figures for /metrics.
 #include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -21,12 +24,82 @@ constexpr int64_t kSealGraceMs = 10 * 60 * 1000;
 constexpr int64_t kEvictAfterMs = 2 * kChunkWindowMs;
 constexpr int64_t kMaintenancePeriodMs = 60 * 1000;
 constexpr int64_t kRetentionPeriodMs = 60 * 60 * 1000;
+// Windows merged per hold of the engine's lock (each a read of its parts and an encode).
+constexpr size_t kMergeWindowsPerLock = 256;
 
 }  // namespace
 
 absl::Status EngineImpl::Maintain() {
-  absl::MutexLock lock(&mu_);
-  return MaintainLocked();
+  {
+    absl::MutexLock lock(&mu_);
+    PL_RETURN_IF_ERROR(MaintainLocked());
+  }
+  return MergeParts();
+}
+
+absl::Status EngineImpl::MergeParts() {
+  while (true) {
+    absl::MutexLock lock(&mu_);
+    if (merge_queue_.empty() || db_ == nullptr) return absl::OkStatus();
+    rocksdb::WriteBatch batch;
+    uint64_t merged = 0;
+    size_t taken = 0;
+    absl::Status status;
+    for (; taken < kMergeWindowsPerLock && taken < merge_queue_.size(); ++taken) {
+      status = MergeWindow(merge_queue_[merge_queue_.size() - 1 - taken], &batch, &merged);
+      if (!status.ok()) break;
+    }
+    merge_queue_.resize(merge_queue_.size() - taken);
+    if (!status.ok()) return status;
+    if (batch.Count() == 0) continue;
+    rocksdb::Status s = db_->db()->Write(write_options_, &batch);
+    // The parts stay as they are: the data is whole either way, only less compact.
+    if (!s.ok()) return FromRocks(s, "merge chunk parts");
+    metrics_->chunk_parts_merged->Increment(static_cast<double>(merged));
+  }
+}
+
+absl::Status EngineImpl::MergeWindow(const MergeJob& job, rocksdb::WriteBatch* batch,
+                                     uint64_t* merged) {
+  const int64_t start = job.window * kChunkWindowMs;
+  const uint32_t day = keys::DayOf(start);
+  const std::string from = keys::ChunkKey(day, job.ref, start);
+  const std::string to = keys::ChunkKey(day, job.ref, start + kChunkWindowMs);
+  rocksdb::ReadOptions ro;
+  const rocksdb::Slice upper(to);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->chunks()));
+  std::vector<std::string> part_keys;
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+  codec::ChunkIterator chunk;
+  for (it->Seek(from); it->Valid(); it->Next()) {
+    const rocksdb::Slice value = it->value();
+    if (!chunk.Init(std::string_view(value.data(), value.size())).ok()) return absl::OkStatus();
+    const size_t n = chunk.info().num_samples;
+    // Parts follow each other in time; anything else (an overlapping import) is left alone.
+    if (!ts.empty() && chunk.info().min_t <= ts.back()) return absl::OkStatus();
+    const size_t old = ts.size();
+    ts.resize(old + n);
+    vs.resize(old + n);
+    if (chunk.NextBatch(ts.data() + old, vs.data() + old, n) != n) return absl::OkStatus();
+    part_keys.push_back(it->key().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "read chunk parts");
+  if (part_keys.size() < 2) return absl::OkStatus();
+  // As few chunks as kMaxChunkSamples allows, of even sizes.
+  const size_t chunks = (ts.size() + kMaxChunkSamples - 1) / kMaxChunkSamples;
+  for (const std::string& key : part_keys) batch->Delete(db_->chunks(), key);
+  std::string bytes;
+  for (size_t c = 0, begin = 0; c < chunks; ++c) {
+    const size_t end = ts.size() * (c + 1) / chunks;
+    codec::EncodeChunk(absl::MakeConstSpan(ts).subspan(begin, end - begin),
+                       absl::MakeConstSpan(vs).subspan(begin, end - begin), &bytes);
+    batch->Put(db_->chunks(), keys::ChunkKey(day, job.ref, ts[begin]), bytes);
+    begin = end;
+  }
+  *merged += part_keys.size();
+  return absl::OkStatus();
 }
 
 absl::Status EngineImpl::MaintainLocked() {
@@ -39,7 +112,7 @@ absl::Status EngineImpl::MaintainLocked() {
   for (auto& [ref, state] : by_ref_) {
     if (state->head.num_samples() == 0) continue;
     const int64_t window_end = (state->window + 1) * kChunkWindowMs;
-    if (window_end + kSealGraceMs <= now) Seal(state.get(), &pending);
+    if (window_end + kSealGraceMs <= now) Seal(state.get(), &pending, /*window_done=*/true);
   }
   if (pending.batch.Count() > 0) PL_RETURN_IF_ERROR(Commit(&pending));
 

@@ -140,6 +140,11 @@ size_t ChunkAppender::MemoryBytes() const {
   return sizeof(State) + state_->ts_bits.MemoryBytes() + state_->value_bits.MemoryBytes();
 }
 
+size_t ChunkAppender::EncodedBytes() const {
+  if (!state_) return 0;
+  return state_->ts_bits.size_bytes() + state_->value_bits.size_bytes();
+}
+
 void ChunkAppender::EncodeTo(std::string* out) const {
   out->clear();
   internal::Header h;

@@ -53,6 +53,8 @@ class ChunkAppender {
   double last_value() const;
   // Heap bytes held, for memory accounting.
   size_t MemoryBytes() const;
+  // Bytes of encoded samples held (both streams, without the header): what grows per sample.
+  size_t EncodedBytes() const;
 
   // A self-contained chunk of everything appended so far, readable by ChunkIterator.
   // Cost is linear in the chunk; used to snapshot the head for a query.

@@ -43,6 +43,7 @@ struct SeriesState {
   int64_t last_append_ms = 0;   // wall clock, for eviction
   uint32_t postings_day = 0;    // last day whose postings were written (0: none)
   uint32_t key_size = 0;
+  uint16_t parts = 0;         // chunks sealed in the open chunk's window before it (saturating)
   codec::ChunkAppender head;  // the open chunk (num_samples() == 0: none)
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
@@ -105,7 +106,13 @@ class EngineImpl final : public Engine {
     uint64_t head_first_seq;
     codec::ChunkAppender::Checkpoint checkpoint;
     uint32_t postings_day;
+    uint16_t parts;
     std::optional<codec::ChunkAppender> original_head;  // set when the head was sealed
+  };
+  // A closed window of one series whose chunks were sealed in parts, to be merged.
+  struct MergeJob {
+    uint64_t ref;
+    int64_t window;
   };
   // One atomic write being prepared: the RocksDB batch plus how to undo the memory changes.
   struct PendingWrite {
@@ -117,6 +124,7 @@ class EngineImpl final : public Engine {
     std::vector<Undo> undo;
     absl::flat_hash_map<SeriesState*, size_t> undo_index;
     std::vector<SeriesState*> created;
+    std::vector<MergeJob> merges;  // queued on commit
     uint64_t chunks_sealed = 0;
     uint64_t chunk_bytes = 0;
 
@@ -134,7 +142,16 @@ class EngineImpl final : public Engine {
   // Appends one sample to `state` (checks done), sealing and writing postings as needed.
   void AppendToHead(SeriesState* state, int64_t t, double v, uint64_t seq, PendingWrite* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Seal(SeriesState* state, PendingWrite* pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Seals the open chunk. `window_done`: nothing more is expected in its window (the next
+  // sample is in a later one, or the window ended), so parts sealed before it get merged;
+  // otherwise it is one more part of the window.
+  void Seal(SeriesState* state, PendingWrite* pending, bool window_done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Merges queued windows' parts into as few chunks as kMaxChunkSamples allows, a bounded
+  // number of windows per hold of mu_ so that appends and reads go on in between.
+  absl::Status MergeParts() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status MergeWindow(const MergeJob& job, rocksdb::WriteBatch* batch, uint64_t* merged)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WritePostings(SeriesState* state, uint32_t day, rocksdb::WriteBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Commits `pending` or undoes it.
@@ -168,6 +185,7 @@ class EngineImpl final : public Engine {
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;  // RocksDB may need Resume()
   int64_t last_maintenance_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<MergeJob> merge_queue_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex stop_mu_;
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;

@@ -43,6 +43,8 @@ StorageMetrics::StorageMetrics(prometheus::Registry* registry) {
                                "Series removed from the index after their data expired.");
   chunks_sealed =
       MakeCounter(r, "plumbline_storage_chunks_sealed_total", "Chunks encoded and written.");
+  chunk_parts_merged = MakeCounter(r, "plumbline_storage_chunk_parts_merged_total",
+                                   "Chunks sealed in parts of a window and merged back into one.");
   chunk_bytes = MakeCounter(r, "plumbline_storage_chunk_bytes_total",
                             "Bytes of encoded chunks written (before RocksDB compression).");
   append_failures = MakeCounter(r, "plumbline_storage_append_failures_total",

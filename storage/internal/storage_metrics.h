@@ -22,6 +22,7 @@ struct StorageMetrics {
   prometheus::Counter* refused_unknown_ref;
   prometheus::Counter* series_created;
   prometheus::Counter* chunks_sealed;
+  prometheus::Counter* chunk_parts_merged;
   prometheus::Counter* chunk_bytes;
   prometheus::Counter* append_failures;
   prometheus::Counter* retention_runs;

@@ -242,6 +242,71 @@ TEST_F(EngineTest, MaintenanceSealsIdleChunksAndTruncatesTheHeadLog) {
   EXPECT_EQ(MustAppend(*engine, batch).out_of_order, 1u);
 }
 
+// Keys of the chunks column family, read with RocksDB itself once the engine is closed.
+std::vector<std::string> ChunkKeys(const std::string& data_dir) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), data_dir, &names).ok());
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), data_dir, families, &handles, &raw);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::vector<std::string> keys;
+  if (!s.ok()) return keys;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "chunks") continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+  return keys;
+}
+
+TEST_F(EngineTest, OpenChunksAreCutInPartsAndMergedBackWhenTheirWindowCloses) {
+  const Labels s = L({{"__name__", "float_gauge"}});
+  const Labels c = L({{"__name__", "counter"}});
+  const int64_t t = kT0 + 2 * kDayMs;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<Point> want_s, want_c;
+  double total = 0;
+  {
+    auto engine = Open();
+    // A whole 2-hour window at 10 s, then one sample in the next window, which closes it.
+    for (int i = 0; i <= 720; ++i) {
+      AppendBatch batch;
+      const double v = 100 + noise(rng);  // ~6 bytes a sample: a part every ~20 samples
+      total += std::floor(5 + 5 * noise(rng) * noise(rng));
+      batch.Add(s, t + i * 10'000, v);
+      batch.Add(c, t + i * 10'000, total);
+      want_s.push_back({t + i * 10'000, v});
+      want_c.push_back({t + i * 10'000, total});
+      MustAppend(*engine, batch);
+      // The open chunks stay small all along.
+      EXPECT_LE(engine->Stats().head_bytes, 2 * (1000 + 2 * kHeadCutBytes));
+    }
+    // Everything reads back exactly, parts and open chunk alike, before and after the merge.
+    SeriesData got = ReadAll(*engine, {M(Type::kRegexMatch, "__name__", ".+")}, t, t + kDayMs);
+    EXPECT_EQ(got[s.ToString()], want_s);
+    EXPECT_EQ(got[c.ToString()], want_c);
+    PL_ASSERT_OK(engine->Maintain());
+    got = ReadAll(*engine, {M(Type::kRegexMatch, "__name__", ".+")}, t, t + kDayMs);
+    EXPECT_EQ(got[s.ToString()], want_s);
+    EXPECT_EQ(got[c.ToString()], want_c);
+  }
+  // One chunk per series and window: the first window's parts (the gauge's ~36, the
+  // counter's few) merged into one; the next window's one sample, sealed by maintenance
+  // (its window ended long before the clock's now).
+  EXPECT_EQ(ChunkKeys(dir_.Sub("data")).size(), 4u);
+  auto engine = Open();
+  SeriesData got = ReadAll(*engine, {M(Type::kRegexMatch, "__name__", ".+")}, t, t + kDayMs);
+  EXPECT_EQ(got[s.ToString()], want_s);
+  EXPECT_EQ(got[c.ToString()], want_c);
+}
+
 TEST_F(EngineTest, RetentionDropsWholeDaysAndExpiredSeries) {
   auto engine = Open();
   const Labels old_series = L({{"__name__", "old"}});
