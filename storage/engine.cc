@@ -115,9 +115,34 @@ absl::Status EngineImpl::LoadState() {
     return FromRocks(s, "read next series ref");
   }
   PL_RETURN_IF_ERROR(ReplayHeadLog());
+  PL_RETURN_IF_ERROR(LoadMergeMarkers());
   metrics_->series->Set(static_cast<double>(next_ref_ - 1));
   db_->SetRetentionCutoffDay(keys::DayOf(clock_->NowMs() - options_.retention_ms));
   return absl::OkStatus();
+}
+
+absl::Status EngineImpl::LoadMergeMarkers() {
+  merge_queue_.clear();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->meta()));
+  const rocksdb::Slice prefix(keys::kMergeMarkerPrefix.data(), keys::kMergeMarkerPrefix.size());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t ref;
+    int64_t window;
+    if (!keys::ParseMergeMarkerKey(std::string_view(it->key().data(), it->key().size()), &ref,
+                                   &window)) {
+      continue;
+    }
+    // A window still open merges when it closes; any other one, at the next maintenance.
+    auto state = by_ref_.find(ref);
+    if (state != by_ref_.end() && state->second->head.num_samples() > 0 &&
+        state->second->window == window) {
+      state->second->parts = std::max<uint16_t>(state->second->parts, 1);
+    } else {
+      merge_queue_.push_back(MergeJob{ref, window});
+    }
+  }
+  return FromRocks(it->status(), "read merge markers");
 }
 
 absl::Status EngineImpl::ProbeWritable() const {
@@ -321,8 +346,11 @@ void EngineImpl::Seal(SeriesState* state, PendingWrite* pending, bool window_don
   if (window_done) {
     if (state->parts > 0) pending->merges.push_back(MergeJob{state->ref, state->window});
     state->parts = 0;
-  } else if (state->parts < UINT16_MAX) {
-    ++state->parts;
+  } else {
+    // Kept until the merge, so that a restart still finds the window to merge.
+    pending->batch.Put(db_->meta(), keys::MergeMarkerKey(state->ref, state->window),
+                       rocksdb::Slice());
+    if (state->parts < UINT16_MAX) ++state->parts;
   }
 }
 

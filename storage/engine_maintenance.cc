@@ -43,18 +43,15 @@ absl::Status EngineImpl::MergeParts() {
     if (merge_queue_.empty() || db_ == nullptr) return absl::OkStatus();
     rocksdb::WriteBatch batch;
     uint64_t merged = 0;
-    size_t taken = 0;
-    absl::Status status;
-    for (; taken < kMergeWindowsPerLock && taken < merge_queue_.size(); ++taken) {
-      status = MergeWindow(merge_queue_[merge_queue_.size() - 1 - taken], &batch, &merged);
-      if (!status.ok()) break;
+    const size_t take = std::min(kMergeWindowsPerLock, merge_queue_.size());
+    // On any failure the jobs stay queued (their markers stay stored) for the next round; the
+    // parts stay as they are meanwhile: the data is whole either way, only less compact.
+    for (size_t i = 0; i < take; ++i) {
+      PL_RETURN_IF_ERROR(MergeWindow(merge_queue_[merge_queue_.size() - 1 - i], &batch, &merged));
     }
-    merge_queue_.resize(merge_queue_.size() - taken);
-    if (!status.ok()) return status;
-    if (batch.Count() == 0) continue;
     rocksdb::Status s = db_->db()->Write(write_options_, &batch);
-    // The parts stay as they are: the data is whole either way, only less compact.
     if (!s.ok()) return FromRocks(s, "merge chunk parts");
+    merge_queue_.resize(merge_queue_.size() - take);
     metrics_->chunk_parts_merged->Increment(static_cast<double>(merged));
   }
 }
@@ -65,6 +62,8 @@ absl::Status EngineImpl::MergeWindow(const MergeJob& job, rocksdb::WriteBatch* b
   const uint32_t day = keys::DayOf(start);
   const std::string from = keys::ChunkKey(day, job.ref, start);
   const std::string to = keys::ChunkKey(day, job.ref, start + kChunkWindowMs);
+  // Whatever follows, this window is done with: merged below, or left as it is.
+  batch->Delete(db_->meta(), keys::MergeMarkerKey(job.ref, job.window));
   rocksdb::ReadOptions ro;
   const rocksdb::Slice upper(to);
   ro.iterate_upper_bound = &upper;

@@ -160,6 +160,8 @@ class EngineImpl final : public Engine {
   // Reads the counters and rebuilds the open chunks from the head log.
   absl::Status LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ReplayHeadLog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the windows whose parts a previous run left unmerged (meta "mp/" markers).
+  absl::Status LoadMergeMarkers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a failed write: RocksDB's Resume(), or, when RocksDB calls the error fatal (a failed
   // WAL write), closing and reopening the database and rebuilding the memory state from it.
   absl::Status RecoverIfNeeded() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -105,4 +105,20 @@ std::string HeadKey(uint64_t seq) {
   return key;
 }
 
+std::string MergeMarkerKey(uint64_t ref, int64_t window) {
+  std::string key(kMergeMarkerPrefix);
+  PutFixed64BE(&key, ref);
+  PutFixed64BE(&key, BiasTime(window));
+  return key;
+}
+
+bool ParseMergeMarkerKey(std::string_view key, uint64_t* ref, int64_t* window) {
+  if (key.size() != kMergeMarkerPrefix.size() + 16 || !key.starts_with(kMergeMarkerPrefix)) {
+    return false;
+  }
+  *ref = GetFixed64BE(key.data() + kMergeMarkerPrefix.size());
+  *window = UnbiasTime(GetFixed64BE(key.data() + kMergeMarkerPrefix.size() + 8));
+  return true;
+}
+
 }  // namespace plumbline::storage::keys

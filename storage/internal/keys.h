@@ -4,6 +4,7 @@
 //   meta      "format_version"                      -> decimal text
 //             "next_series_ref"                      -> fixed64 BE
 //             "md/" metric                           -> metadata record (see metadata.cc)
+//             "mp/" ref window (biased)              -> ""   (a window sealed in parts, to merge)
 //   series    'l' canonical-labels                    -> ref (fixed64 BE)
 //             'i' ref                                 -> canonical labels
 //             'x' ref                                 -> max timestamp sealed in chunks (biased)
@@ -55,5 +56,11 @@ std::string ChunkSeriesPrefix(uint32_t day, uint64_t ref);
 inline constexpr size_t kChunkKeySize = 4 + 8 + 8;
 
 std::string HeadKey(uint64_t seq);
+
+// Marks a series' 2-hour window as holding chunk parts to merge (meta column family).
+inline constexpr std::string_view kMergeMarkerPrefix = "mp/";
+std::string MergeMarkerKey(uint64_t ref, int64_t window);
+// False when `key` is not a well-formed marker.
+bool ParseMergeMarkerKey(std::string_view key, uint64_t* ref, int64_t* window);
 
 }  // namespace plumbline::storage::keys

@@ -277,6 +277,11 @@ TEST_F(EngineTest, OpenChunksAreCutInPartsAndMergedBackWhenTheirWindowCloses) {
     auto engine = Open();
     // A whole 2-hour window at 10 s, then one sample in the next window, which closes it.
     for (int i = 0; i <= 720; ++i) {
+      // A restart mid-window: the parts sealed before it still get merged with the rest.
+      if (i == 400) {
+        engine.reset();
+        engine = Open();
+      }
       AppendBatch batch;
       const double v = 100 + noise(rng);  // ~6 bytes a sample: a part every ~20 samples
       total += std::floor(5 + 5 * noise(rng) * noise(rng));
@@ -305,6 +310,29 @@ TEST_F(EngineTest, OpenChunksAreCutInPartsAndMergedBackWhenTheirWindowCloses) {
   SeriesData got = ReadAll(*engine, {M(Type::kRegexMatch, "__name__", ".+")}, t, t + kDayMs);
   EXPECT_EQ(got[s.ToString()], want_s);
   EXPECT_EQ(got[c.ToString()], want_c);
+}
+
+TEST_F(EngineTest, PartsLeftUnmergedByAStopAreMergedAfterTheRestart) {
+  const Labels s = L({{"__name__", "float_gauge"}});
+  const int64_t t = kT0 + 2 * kDayMs;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<Point> want;
+  {
+    auto engine = Open();
+    for (int i = 0; i <= 720; ++i) {  // the last sample closes the window; no maintenance
+      AppendBatch batch;
+      want.push_back({t + i * 10'000, 100 + noise(rng)});
+      batch.Add(s, want.back().t, want.back().v);
+      MustAppend(*engine, batch);
+    }
+  }
+  EXPECT_GT(ChunkKeys(dir_.Sub("data")).size(), 10u);  // the first window, in parts
+  auto engine = Open();
+  PL_ASSERT_OK(engine->Maintain());
+  EXPECT_EQ(ReadAll(*engine, {Eq("__name__", "float_gauge")}, t, t + kDayMs)[s.ToString()], want);
+  engine.reset();
+  EXPECT_EQ(ChunkKeys(dir_.Sub("data")).size(), 2u);  // one per window
 }
 
 TEST_F(EngineTest, RetentionDropsWholeDaysAndExpiredSeries) {
