@@ -6,6 +6,7 @@
 // merges exactly as it would at those times.
 //
 //   build/bench/storage_memory [--series 200000] [--samples 1440] [--interval-s 10]
+//                              [--head-cut-bytes 128]
 #include <malloc.h>
 #include <stdlib.h>
 
@@ -48,9 +49,12 @@ int Main(int argc, char** argv) {
   int series = 200'000;
   int samples = 1440;
   int interval_s = 10;
+  size_t head_cut_bytes = kHeadCutBytes;
   app.add_option("--series", series, "series")->check(CLI::Range(1, 10'000'000));
   app.add_option("--samples", samples, "samples per series")->check(CLI::Range(2, 100'000));
   app.add_option("--interval-s", interval_s, "seconds between samples")->check(CLI::Range(1, 3600));
+  app.add_option("--head-cut-bytes", head_cut_bytes,
+                 "seal open chunks in parts at this size (0: only at the window's end)");
   CLI11_PARSE(app, argc, argv);
 
   std::string tmpl = std::filesystem::temp_directory_path().string() + "/plumbline_mem_XXXXXX";
@@ -63,6 +67,7 @@ int Main(int argc, char** argv) {
   options.data_dir = dir + "/data";
   options.clock = &clock;
   options.background_maintenance = false;
+  options.head_cut_bytes = head_cut_bytes;
   const double base_heap = HeapMb();
   std::unique_ptr<Engine> engine = std::move(*Engine::Open(options));
 

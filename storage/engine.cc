@@ -362,7 +362,8 @@ void EngineImpl::AppendToHead(SeriesState* state, int64_t t, double v, uint64_t 
     if (state->window != window) {
       Seal(state, pending, /*window_done=*/true);
     } else if (state->head.num_samples() >= kMaxChunkSamples ||
-               state->head.EncodedBytes() >= kHeadCutBytes) {
+               (options_.head_cut_bytes > 0 &&
+                state->head.EncodedBytes() >= options_.head_cut_bytes)) {
       Seal(state, pending, /*window_done=*/false);
     }
   }

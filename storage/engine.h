@@ -60,6 +60,9 @@ struct EngineOptions {
   prometheus::Registry* registry = nullptr;   // self-metrics, when set
   bool sync_wal = false;                      // fsync the WAL on every Append
   size_t block_cache_bytes = 128 << 20;
+  // Open chunks holding this many bytes of encoded samples are sealed as parts of their
+  // window (merged back when it closes); 0: only at the window's end or kMaxChunkSamples.
+  size_t head_cut_bytes = kHeadCutBytes;
   // All memtables of all column families together; past it RocksDB flushes the largest.
   size_t memtable_budget_bytes = 16 << 20;
   // Runs retention and head maintenance in a background thread (every minute).
