@@ -30,8 +30,6 @@ struct Cursor {
     internal::XorEncoder xors;        // kind == kXor
   } values;
   double last_value = 0;
-  uint32_t ts_bits = 0;     // size of the timestamp buffer
-  uint32_t value_bits = 0;  // size of the value buffer
   uint16_t exceptions = 0;  // values written as escapes, saturating
   ValueKind kind = ValueKind::kIntStream;
 };
@@ -49,10 +47,6 @@ struct ChunkAppender::State {
   BitBuffer ts_bits;
   BitBuffer value_bits;
 
-  void SyncSizes() {
-    c.ts_bits = static_cast<uint32_t>(ts_bits.size());
-    c.value_bits = static_cast<uint32_t>(value_bits.size());
-  }
   // Decodes the first `n` values of the value buffer.
   std::vector<double> DecodeValues(uint32_t n) const;
   // Re-encodes `vs` into the value buffer with the integer stream at `digits`, or XOR.
@@ -127,7 +121,6 @@ void ChunkAppender::Append(int64_t t, double v) {
     c.values.xors.Append(v, &s.value_bits);
   }
   c.last_value = v;
-  s.SyncSizes();
 }
 
 uint32_t ChunkAppender::num_samples() const { return state_ ? state_->c.ts.n : 0; }
