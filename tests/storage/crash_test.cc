@@ -1,6 +1,7 @@
 // kill -9 during Append: a child process appends batches in a loop and reports each batch
 // the engine acknowledged through a pipe; the parent kills it at a random moment, many times,
 // then checks every acknowledged sample is in the store with its exact value.
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,13 +53,27 @@ TEST(EngineCrashTest, KillNineLosesNoAcknowledgedBatch) {
       _exit(127);
     }
     close(fds[1]);
-    // Let it run 20..300 ms, then kill it wherever it is.
+    int64_t t;
+    // Every other run kills it only once it acknowledged a batch: opening the store takes
+    // ~200 ms under the sanitizers on a loaded machine, and if every kill landed during the
+    // open nothing would ever be written. The other runs may kill it anywhere, the open too.
+    if (kill % 2 == 0) {
+      pollfd ready{fds[0], POLLIN, 0};
+      const bool got_ack = poll(&ready, 1, 60'000) == 1 &&
+                           read(fds[0], &t, sizeof(t)) == static_cast<ssize_t>(sizeof(t));
+      if (!got_ack) {  // never leave the child running
+        ::kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+      ASSERT_TRUE(got_ack) << "no batch acknowledged within 60 s of the child's start";
+      acked = std::max(acked, t);
+    }
+    // Let it run 20..300 ms more, then kill it wherever it is.
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 280));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
-    int64_t t;
     while (read(fds[0], &t, sizeof(t)) == sizeof(t)) acked = std::max(acked, t);
     close(fds[0]);
     // The next run continues after whatever the killed one may have written: read it back.
