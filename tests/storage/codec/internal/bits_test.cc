@@ -50,6 +50,32 @@ TEST(BitBufferTest, TruncateClearsTheTail) {
   EXPECT_EQ(buf.size(), 0u);
 }
 
+// Truncating to a word boundary leaves stale words past it; writing again must not see them.
+// Copies and moves carry the bits, not the stale words.
+TEST(BitBufferTest, WritesAfterTruncatingToAWordBoundaryAndCopiesAndMoves) {
+  BitBuffer buf;
+  for (int i = 0; i < 3; ++i) buf.Write(~uint64_t{0}, 64);
+  buf.Truncate(64);
+  buf.Write(0, 64);
+  buf.Write(1, 3);
+  BitBuffer copy(buf);
+  BitBuffer moved(std::move(buf));
+  EXPECT_EQ(buf.size(), 0u);  // NOLINT(bugprone-use-after-move): a moved-from buffer is empty
+  BitBuffer assigned;
+  assigned.Write(5, 3);
+  assigned = copy;
+  for (const BitBuffer* b : {&copy, &moved, &assigned}) {
+    ASSERT_EQ(b->size(), 131u);
+    std::string bytes;
+    b->AppendTo(&bytes);
+    BitReader in(bytes);
+    EXPECT_EQ(in.ReadLong(64), ~uint64_t{0});
+    EXPECT_EQ(in.ReadLong(64), 0u);
+    EXPECT_EQ(in.Read(3), 1u);
+    EXPECT_TRUE(in.AtPaddedEnd());
+  }
+}
+
 TEST(BitReaderTest, ReadingPastTheEndIsAnOverrun) {
   const std::string bytes = "\xff\x01";
   BitReader in(bytes);
