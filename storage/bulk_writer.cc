@@ -110,7 +110,7 @@ absl::StatusOr<AppendResult> BulkWriterImpl::Flush() {
       ++pending.chunks_sealed;
       pending.chunk_bytes += bytes.size();
       if (state->postings_day != day) {
-        e.WritePostings(state, day, &pending.batch);
+        e.WritePostings(state, day, &pending);
         state->postings_day = day;
       }
       begin = end;

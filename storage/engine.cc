@@ -72,7 +72,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, const DbOptions& db_options
       db_options_(db_options),
       clock_(options.clock != nullptr ? options.clock : SystemClock::Get()),
       metrics_(std::make_unique<StorageMetrics>(options.registry)),
-      db_(std::move(db)) {
+      db_(std::move(db)),
+      postings_cache_(options.postings_cache_refs) {
   events_ = NewEventStore(this, clock_, options.event_retention_ms);
   write_options_.sync = options.sync_wal;
 }
@@ -189,6 +190,7 @@ absl::Status EngineImpl::RecoverIfNeeded() {
         StrCat("storage is recovering from a write error: ", db.status().message()));
   }
   db_ = std::move(*db);
+  postings_cache_.Clear();
   // The failed write may or may not have reached the WAL: rebuild memory from what is stored.
   absl::Status s = LoadState();
   if (!s.ok()) {
@@ -310,7 +312,12 @@ absl::StatusOr<SeriesState*> EngineImpl::FindOrCreate(const Labels& labels, Pend
 
 // ---- The head -----------------------------------------------------------------------------
 
-void EngineImpl::WritePostings(SeriesState* state, uint32_t day, rocksdb::WriteBatch* batch) {
+void EngineImpl::WritePostings(SeriesState* state, uint32_t day, PendingWrite* pending) {
+  if (std::find(pending->postings_days.begin(), pending->postings_days.end(), day) ==
+      pending->postings_days.end()) {
+    pending->postings_days.push_back(day);
+  }
+  rocksdb::WriteBatch* batch = &pending->batch;
   std::string ref_bytes;
   keys::PutFixed64BE(&ref_bytes, state->ref);
   std::string_view rest = state->key();  // "name\0value\0..."
@@ -376,7 +383,7 @@ void EngineImpl::AppendToHead(SeriesState* state, int64_t t, double v, uint64_t 
   state->last_append_ms = clock_->NowMs();
   const uint32_t day = keys::DayOf(t);
   if (state->postings_day != day) {
-    WritePostings(state, day, &pending->batch);
+    WritePostings(state, day, pending);
     state->postings_day = day;
   }
 }
@@ -391,6 +398,9 @@ absl::Status EngineImpl::Commit(PendingWrite* pending) {
     pending->batch.Put(db_->meta(), kNextRefKey, value);
   }
   rocksdb::Status s = db_->db()->Write(write_options_, &pending->batch);
+  // After the write (visible now, or failed having perhaps reached the WAL): lists of these
+  // days read before it are stale.
+  for (uint32_t day : pending->postings_days) postings_cache_.Invalidate(day);
   if (!s.ok()) {
     if (!write_failed_) PL_LOG(Error) << "storage write failed: " << s.ToString();
     write_failed_ = true;

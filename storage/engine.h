@@ -65,6 +65,9 @@ struct EngineOptions {
   size_t head_cut_bytes = kHeadCutBytes;
   // All memtables of all column families together; past it RocksDB flushes the largest.
   size_t memtable_budget_bytes = 16 << 20;
+  // Series refs the postings cache may hold (8 bytes each), over every day and selector;
+  // 0 turns it off (storage/internal/postings_cache.h).
+  size_t postings_cache_refs = 512 << 10;
   // Runs retention and head maintenance in a background thread (every minute).
   bool background_maintenance = true;
   rocksdb::Env* env = nullptr;  // tests only: fault injection

@@ -150,6 +150,7 @@ absl::Status EngineImpl::EnforceRetention() {
   const uint32_t cutoff = keys::DayOf(now - options_.retention_ms);
   PL_ASSIGN_OR_RETURN(std::shared_ptr<Db> db_handle, CurrentDb());
   db_handle->SetRetentionCutoffDay(cutoff);
+  postings_cache_.DropBefore(cutoff);
   rocksdb::DB* db = db_handle->db();
   const std::string begin = keys::DayPrefix(0);
   const std::string end = keys::DayPrefix(cutoff);

@@ -248,9 +248,18 @@ absl::StatusOr<std::unique_ptr<SeriesSet>> EngineImpl::Select(
   std::vector<uint64_t> refs;
   if (DayRange(db, db_handle->postings(), ro, mint, maxt, &first_day, &last_day)) {
     PostingsReader postings(db, db_handle->postings(), ro);
+    const std::string cache_key = PostingsCache::Key(matchers);
     for (uint32_t day = first_day; day <= last_day; ++day) {
+      if (PostingsCache::Refs hit = postings_cache_.Lookup(day, cache_key)) {
+        metrics_->postings_cache_hits->Increment();
+        refs.insert(refs.end(), hit->begin(), hit->end());
+        continue;
+      }
+      metrics_->postings_cache_misses->Increment();
+      const uint64_t generation = postings_cache_.Generation(day);
       PL_ASSIGN_OR_RETURN(std::vector<uint64_t> day_refs, postings.Select(day, matchers));
       refs.insert(refs.end(), day_refs.begin(), day_refs.end());
+      postings_cache_.Insert(day, cache_key, generation, std::move(day_refs));
     }
     std::sort(refs.begin(), refs.end());
     refs.erase(std::unique(refs.begin(), refs.end()), refs.end());

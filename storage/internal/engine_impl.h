@@ -21,6 +21,7 @@
 #include "storage/engine.h"
 #include "storage/internal/db.h"
 #include "storage/internal/head_log.h"
+#include "storage/internal/postings_cache.h"
 #include "storage/internal/storage_metrics.h"
 
 namespace plumbline::storage {
@@ -124,7 +125,8 @@ class EngineImpl final : public Engine {
     std::vector<Undo> undo;
     absl::flat_hash_map<SeriesState*, size_t> undo_index;
     std::vector<SeriesState*> created;
-    std::vector<MergeJob> merges;  // queued on commit
+    std::vector<MergeJob> merges;         // queued on commit
+    std::vector<uint32_t> postings_days;  // days whose postings `batch` writes
     uint64_t chunks_sealed = 0;
     uint64_t chunk_bytes = 0;
 
@@ -152,7 +154,7 @@ class EngineImpl final : public Engine {
   absl::Status MergeParts() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status MergeWindow(const MergeJob& job, rocksdb::WriteBatch* batch, uint64_t* merged)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WritePostings(SeriesState* state, uint32_t day, rocksdb::WriteBatch* batch)
+  void WritePostings(SeriesState* state, uint32_t day, PendingWrite* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Commits `pending` or undoes it.
   absl::Status Commit(PendingWrite* pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -188,6 +190,8 @@ class EngineImpl final : public Engine {
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;  // RocksDB may need Resume()
   int64_t last_maintenance_ms_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<MergeJob> merge_queue_ ABSL_GUARDED_BY(mu_);
+  // Select's matchers to refs per day; invalidated by Commit for the days it wrote postings.
+  PostingsCache postings_cache_;
 
   absl::Mutex stop_mu_;
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;

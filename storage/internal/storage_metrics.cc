@@ -41,6 +41,14 @@ StorageMetrics::StorageMetrics(prometheus::Registry* registry) {
   series_created = MakeCounter(r, "plumbline_storage_series_created_total", "Series created.");
   series_removed = MakeCounter(r, "plumbline_storage_series_removed_total",
                                "Series removed from the index after their data expired.");
+  auto& postings_cache = prometheus::BuildCounter()
+                             .Name("plumbline_storage_postings_cache_requests_total")
+                             .Help(
+                                 "Day lookups of label matchers, by whether the postings "
+                                 "cache held their series.")
+                             .Register(r);
+  postings_cache_hits = &postings_cache.Add({{"result", "hit"}});
+  postings_cache_misses = &postings_cache.Add({{"result", "miss"}});
   chunks_sealed =
       MakeCounter(r, "plumbline_storage_chunks_sealed_total", "Chunks encoded and written.");
   chunk_parts_merged = MakeCounter(r, "plumbline_storage_chunk_parts_merged_total",

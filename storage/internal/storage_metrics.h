@@ -27,6 +27,8 @@ struct StorageMetrics {
   prometheus::Counter* append_failures;
   prometheus::Counter* retention_runs;
   prometheus::Counter* series_removed;
+  prometheus::Counter* postings_cache_hits;
+  prometheus::Counter* postings_cache_misses;
   prometheus::Gauge* series;
   prometheus::Gauge* head_series;
   prometheus::Gauge* head_samples;

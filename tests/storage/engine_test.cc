@@ -449,6 +449,55 @@ TEST_F(EngineTest, BulkWriterWritesSealedChunksAfterTheHead) {
   EXPECT_EQ(ReadAll(*engine, {Eq("__name__", "imported")}, t, t + kDayMs)[s.ToString()], want);
 }
 
+// Select remembers which series a day's postings gave its matchers (the postings cache); a
+// series that gets postings later on that day, by an append or an import, must show up.
+TEST_F(EngineTest, SelectSeesSeriesThatJoinADayAfterAnEarlierSelect) {
+  auto engine = Open();
+  const int64_t t = kT0 + 2 * kDayMs;
+  auto hosts = [&](std::vector<LabelMatcher> matchers) {
+    std::vector<std::string> out;
+    for (const auto& [labels, points] : ReadAll(*engine, matchers, t, t + 2 * kDayMs)) {
+      out.push_back(labels);
+    }
+    return out;
+  };
+  const std::vector<LabelMatcher> up = {Eq("__name__", "up"), M(Type::kNotEqual, "job", "db")};
+  AppendBatch batch;
+  batch.Add(L({{"__name__", "up"}, {"host", "a"}}), t, 1);
+  MustAppend(*engine, batch);
+  EXPECT_EQ(hosts(up).size(), 1u);
+  EXPECT_EQ(hosts(up).size(), 1u);  // answered from the cache
+
+  batch.Clear();
+  batch.Add(L({{"__name__", "up"}, {"host", "b"}}), t + 1000, 1);  // a new series, same day
+  MustAppend(*engine, batch);
+  EXPECT_EQ(hosts(up).size(), 2u);
+
+  // An existing series' first sample on the next day writes that day's postings.
+  batch.Clear();
+  batch.Add(L({{"__name__", "up"}, {"host", "c"}}), t + kDayMs, 1);
+  MustAppend(*engine, batch);
+  EXPECT_EQ(hosts(up).size(), 3u);
+  EXPECT_EQ(hosts({Eq("host", "a")}).size(), 1u);
+  batch.Clear();
+  batch.Add(L({{"__name__", "up"}, {"host", "a"}}), t + kDayMs + 1000, 2);
+  MustAppend(*engine, batch);
+  SeriesData next_day = ReadAll(*engine, {Eq("host", "a")}, t + kDayMs, t + 2 * kDayMs);
+  ASSERT_EQ(next_day.size(), 1u);
+  EXPECT_EQ(next_day.begin()->second, std::vector<Point>({{t + kDayMs + 1000, 2}}));
+
+  // A series imported in bulk.
+  auto writer = engine->NewBulkWriter();
+  writer->Add(writer->Intern(L({{"__name__", "up"}, {"host", "d"}})), t + 2000, 1);
+  PL_ASSERT_OK(writer->Flush());
+  EXPECT_EQ(hosts(up).size(), 4u);
+
+  // After a restart (an empty cache) the same.
+  engine.reset();
+  engine = Open();
+  EXPECT_EQ(hosts(up).size(), 4u);
+}
+
 TEST_F(EngineTest, SecondOpenOfTheSameDirectoryIsRefused) {
   auto engine = Open();
   EngineOptions options;
