@@ -5,14 +5,11 @@
 // at the place it is made.
 #include "query/kernels.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -244,40 +241,52 @@ std::optional<double> ExtrapolatedRate(absl::Span<const FPoint> points, int64_t 
       is_rate ? DurationSeconds(range_end_ms - range_start_ms) : 0);
 }
 
+namespace {
+
+// ExtrapolateWindow's operations in the same order on four windows at once (one AVX
+// instruction each where the CPU has AVX, two SSE2 ones elsewhere); each branch becomes a
+// mask that selects between the two values it chooses from. The eight divisions dominate:
+// wider vectors halve their count. Returns the windows done.
+__attribute__((target_clones("avx", "default"))) size_t ExtrapolateCounterWindowsBy4(
+    const CounterWindows& w, bool is_rate, double range_seconds, double* out) {
+  typedef double V4 __attribute__((vector_size(32)));
+  const V4 k1000 = {1000, 1000, 1000, 1000};
+  const V4 k1_1 = {1.1, 1.1, 1.1, 1.1};
+  const V4 k2 = {2, 2, 2, 2};
+  const V4 k0 = {0, 0, 0, 0};
+  const V4 seconds = {range_seconds, range_seconds, range_seconds, range_seconds};
+  size_t i = 0;
+  for (; i + 4 <= w.size; i += 4) {
+    V4 to_start, to_end, sampled, intervals, first, result;
+    std::memcpy(&to_start, w.to_start_ms + i, sizeof(V4));
+    std::memcpy(&to_end, w.to_end_ms + i, sizeof(V4));
+    std::memcpy(&sampled, w.sampled_ms + i, sizeof(V4));
+    std::memcpy(&intervals, w.intervals + i, sizeof(V4));
+    std::memcpy(&first, w.first_f + i, sizeof(V4));
+    std::memcpy(&result, w.result + i, sizeof(V4));
+    to_start /= k1000;
+    to_end /= k1000;
+    sampled /= k1000;
+    const V4 average = sampled / intervals;
+    const V4 threshold = average * k1_1;
+    const V4 half = average / k2;
+    to_start = to_start >= threshold ? half : to_start;
+    const V4 to_zero = (result > k0) & (first >= k0) ? sampled * (first / result) : to_start;
+    to_start = to_zero < to_start ? to_zero : to_start;
+    to_end = to_end >= threshold ? half : to_end;
+    V4 factor = (sampled + to_start + to_end) / sampled;
+    if (is_rate) factor /= seconds;
+    const V4 value = result * factor;
+    std::memcpy(out + i, &value, sizeof(V4));
+  }
+  return i;
+}
+
+}  // namespace
+
 void ExtrapolateCounterWindows(const CounterWindows& w, bool is_rate, double range_seconds,
                                double* out) {
-  size_t i = 0;
-#if defined(__SSE2__)
-  // ExtrapolateWindow's operations in the same order on two windows at once; each branch
-  // becomes a mask that selects between the two values it chooses from.
-  const __m128d k1000 = _mm_set1_pd(1000);
-  const __m128d k1_1 = _mm_set1_pd(1.1);
-  const __m128d k2 = _mm_set1_pd(2);
-  const __m128d k0 = _mm_setzero_pd();
-  const __m128d seconds = _mm_set1_pd(range_seconds);
-  auto select = [](__m128d mask, __m128d if_set, __m128d if_clear) {
-    return _mm_or_pd(_mm_and_pd(mask, if_set), _mm_andnot_pd(mask, if_clear));
-  };
-  for (; i + 2 <= w.size; i += 2) {
-    __m128d to_start = _mm_div_pd(_mm_loadu_pd(w.to_start_ms + i), k1000);
-    __m128d to_end = _mm_div_pd(_mm_loadu_pd(w.to_end_ms + i), k1000);
-    const __m128d sampled = _mm_div_pd(_mm_loadu_pd(w.sampled_ms + i), k1000);
-    const __m128d average = _mm_div_pd(sampled, _mm_loadu_pd(w.intervals + i));
-    const __m128d threshold = _mm_mul_pd(average, k1_1);
-    const __m128d half = _mm_div_pd(average, k2);
-    to_start = select(_mm_cmpge_pd(to_start, threshold), half, to_start);
-    const __m128d first = _mm_loadu_pd(w.first_f + i);
-    const __m128d result = _mm_loadu_pd(w.result + i);
-    const __m128d to_zero = select(_mm_and_pd(_mm_cmpgt_pd(result, k0), _mm_cmpge_pd(first, k0)),
-                                   _mm_mul_pd(sampled, _mm_div_pd(first, result)), to_start);
-    to_start = select(_mm_cmplt_pd(to_zero, to_start), to_zero, to_start);
-    to_end = select(_mm_cmpge_pd(to_end, threshold), half, to_end);
-    __m128d factor = _mm_div_pd(_mm_add_pd(_mm_add_pd(sampled, to_start), to_end), sampled);
-    if (is_rate) factor = _mm_div_pd(factor, seconds);
-    _mm_storeu_pd(out + i, _mm_mul_pd(result, factor));
-  }
-#endif
-  for (; i < w.size; ++i) {
+  for (size_t i = ExtrapolateCounterWindowsBy4(w, is_rate, range_seconds, out); i < w.size; ++i) {
     out[i] = ExtrapolateWindow(w.to_start_ms[i], w.to_end_ms[i], w.sampled_ms[i], w.intervals[i],
                                w.first_f[i], w.result[i], true, is_rate, range_seconds);
   }

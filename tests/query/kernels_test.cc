@@ -1138,7 +1138,7 @@ TEST(DateValueTest, NonFiniteAndOutOfRangeGiveNaN) {
 }
 
 TEST(ExtrapolatedRateTest, CounterWindowsInBlocksEqualOneWindowAtATimeBitForBit) {
-  // ExtrapolateCounterWindows runs two windows per SIMD instruction; every window must give
+  // ExtrapolateCounterWindows runs four windows per SIMD instruction; every window must give
   // ExtrapolateWindow's answer exactly: gaps past the threshold or not, zero and negative
   // increases, negative first values, zero cut-offs, NaN, every block length.
   std::mt19937_64 rng(3);
