@@ -299,16 +299,15 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
           pos = in.position();
           continue;
         }
-        v = WrapAdd(p.Predict(), UnZigZag(ReadLen64(&in)));
+        v = p.Next(UnZigZag(ReadLen64(&in)));
       } else {
-        v = WrapAdd(p.Predict(), ReadResidual(sym, &in));
+        v = p.Next(ReadResidual(sym, &in));
       }
       pos = in.position();
     } else {
       pos += static_cast<uint64_t>(used) + sym.nbits;
-      v = WrapAdd(p.Predict(), Residual<kRawSign>(sym, w & sym.mask));
+      v = p.Next(Residual<kRawSign>(sym, w & sym.mask));
     }
-    p.Update(v);
     *o = kScaled ? static_cast<double>(v) / scale : static_cast<double>(v);
   }
   in.Seek(pos);

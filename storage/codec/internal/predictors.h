@@ -30,15 +30,26 @@ inline int64_t RoundAvg(int64_t avg) {
 inline int64_t MoveAvg(int64_t avg, int64_t v, int shift) {
   return WrapAdd(avg, WrapSub(WrapShl(v, kAvgFrac), avg) >> shift);
 }
+// MoveAvg(avg, RoundAvg(avg) + r, shift), modulo 2^64, with `avg` only three operations from
+// the result instead of six: RoundAvg(avg) << kAvgFrac is avg + 2^(kAvgFrac - 1) less its
+// low kAvgFrac bits, so (v << kAvgFrac) - avg = (r << kAvgFrac) + 2^(kAvgFrac - 1) - those
+// bits. A decoder knows r before the average it needs: this is its critical path.
+inline int64_t MoveAvgByResidual(int64_t avg, int64_t r, int shift) {
+  constexpr int64_t kHalf = int64_t{1} << (kAvgFrac - 1);
+  const int64_t low_bits = WrapAdd(avg, kHalf) & ((int64_t{1} << kAvgFrac) - 1);
+  return WrapAdd(avg, WrapSub(WrapAdd(WrapShl(r, kAvgFrac), kHalf), low_bits) >> shift);
+}
 
-// Each predictor: Start(first integer), Predict(), Update(integer just coded). Samples that
-// are not integers (exceptions) skip both.
+// Each predictor: Start(first integer), Predict(), Update(integer just coded), and for
+// decoders Next(r): the integer Predict() + r, after which the predictor is as Update() of
+// it leaves it. Samples that are not integers (exceptions) skip them.
 struct PrevPredictor {
   int64_t last = 0;
   explicit PrevPredictor(const PredictorParams&) {}
   void Start(int64_t v) { last = v; }
   int64_t Predict() const { return last; }
   void Update(int64_t v) { last = v; }
+  int64_t Next(int64_t r) { return last = WrapAdd(last, r); }
 };
 
 // A negative delta is a counter reset: it moves `last` but not the average delta, so the
@@ -61,6 +72,14 @@ struct CounterPredictor {
     }
     last = v;
   }
+  int64_t Next(int64_t r) {
+    const int64_t d = WrapAdd(RoundAvg(avg), r);  // v - last
+    if (d >= 0) {
+      avg = MoveAvgByResidual(avg, r, next_shift);
+      next_shift = shift;
+    }
+    return last = WrapAdd(last, d);
+  }
 };
 
 struct LevelPredictor {
@@ -70,6 +89,11 @@ struct LevelPredictor {
   void Start(int64_t v) { avg = WrapShl(v, kAvgFrac); }
   int64_t Predict() const { return RoundAvg(avg); }
   void Update(int64_t v) { avg = MoveAvg(avg, v, shift); }
+  int64_t Next(int64_t r) {
+    const int64_t v = WrapAdd(RoundAvg(avg), r);
+    avg = MoveAvgByResidual(avg, r, shift);
+    return v;
+  }
 };
 
 struct ConstPredictor {
@@ -78,6 +102,7 @@ struct ConstPredictor {
   void Start(int64_t) {}
   int64_t Predict() const { return c; }
   void Update(int64_t) {}
+  int64_t Next(int64_t r) const { return WrapAdd(c, r); }
 };
 
 }  // namespace plumbline::storage::codec::internal
