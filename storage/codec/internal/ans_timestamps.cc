@@ -133,8 +133,7 @@ absl::Status AnsTimestampDecoder::Init(std::string_view* in, uint32_t n, int64_t
     predictor_.origin = WrapAdd(min_t, UnZigZag(ReadLen64(&in_)));
   }
   ModelDesc model;
-  if (!ReadModel(&in_, &model, /*parametric_levels=*/false) || !tokens_.Init(model))
-    return corrupt();
+  if (!ReadModel(&in_, &model) || !tokens_.Init(model)) return corrupt();
   if (!StartTokenStream(tokens_, version, &in_, &st_) || in_.overrun()) return corrupt();
   n_ = n;
   i_ = 0;

@@ -224,8 +224,7 @@ absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n, int ver
   const_ = ConstPredictor(params_);
   if (n >= 2) {
     ModelDesc model;
-    if (!ReadModel(&in_, &model, /*parametric_levels=*/false) || !tokens_.Init(model))
-      return corrupt("bad model");
+    if (!ReadModel(&in_, &model) || !tokens_.Init(model)) return corrupt("bad model");
     rawsign_ = model.config.rawsign;
     if (!StartTokenStream(tokens_, version, &in_, &st_)) return corrupt("bad rANS state");
   } else {

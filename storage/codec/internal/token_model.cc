@@ -1,7 +1,6 @@
 #include "storage/codec/internal/token_model.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -223,7 +222,7 @@ int ModelBits(const ModelDesc& model) {
   return bits;
 }
 
-bool ReadModel(BitReader* in, ModelDesc* model, bool parametric_levels) {
+bool ReadModel(BitReader* in, ModelDesc* model) {
   const uint64_t kind = in->Read(2);
   if (kind > 2) return false;
   model->kind = static_cast<ModelKind>(kind);
@@ -237,7 +236,7 @@ bool ReadModel(BitReader* in, ModelDesc* model, bool parametric_levels) {
   model->num_tokens = static_cast<uint16_t>(in->Read(8) + 1);
   model->has_escape = in->ReadBit();
   if (!ValidConfig(model->config) || model->num_symbols() > kMaxSymbols) return false;
-  if (model->kind != ModelKind::kParametric || parametric_levels) model->levels.fill(0);
+  model->levels.fill(0);
   switch (model->kind) {
     case ModelKind::kSingle:
       break;
@@ -261,7 +260,7 @@ bool ReadModel(BitReader* in, ModelDesc* model, bool parametric_levels) {
       if ((model->has_escape && model->escape_level == 0) || model->escape_level > kMaxLevel) {
         return false;
       }
-      if (parametric_levels) ComputeParametricLevels(model);
+      ComputeParametricLevels(model);
       break;
   }
   return !in->overrun();
@@ -335,63 +334,6 @@ __attribute__((target_clones("avx2", "default"))) void FillSlots(const uint16_t*
   }
 }
 
-// The frequencies of parametric models by their numbers (shape, scales, alphabet, escape:
-// 29 bits), shared by every decoder: a chunk's model takes ComputeParametricLevels and
-// Normalize, a tenth of decoding a 720-sample chunk, and the models of a store repeat.
-// Direct-mapped; each slot is a seqlock (Boehm, "Can seqlocks get along with programming
-// language memory models?", 2012): a reader copies the slot and keeps the copy only if the
-// sequence number was even and unchanged around it; one writer at a time (a compare-and-swap
-// makes the number odd), others skip caching. Zero-initialised static storage: slots cost
-// memory only once used.
-class ParametricFreqs {
- public:
-  static uint32_t Key(const ModelDesc& m) {
-    return 1u << 31 | static_cast<uint32_t>(m.shape) | static_cast<uint32_t>(m.scale_neg) << 1 |
-           static_cast<uint32_t>(m.scale_pos) << 8 | static_cast<uint32_t>(m.num_tokens - 1) << 15 |
-           static_cast<uint32_t>(m.has_escape) << 23 | static_cast<uint32_t>(m.escape_level) << 24;
-  }
-
-  static bool Get(uint32_t key, std::array<uint16_t, kMaxSymbols>* freqs) {
-    Slot& slot = SlotOf(key);
-    const uint64_t before = slot.seq.load(std::memory_order_acquire);
-    if ((before & 1) != 0 || slot.key.load(std::memory_order_relaxed) != key) return false;
-    uint64_t words[kWords];
-    for (size_t i = 0; i < kWords; ++i) words[i] = slot.words[i].load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (slot.seq.load(std::memory_order_relaxed) != before) return false;
-    std::memcpy(freqs->data(), words, sizeof words);
-    return true;
-  }
-
-  static void Put(uint32_t key, const std::array<uint16_t, kMaxSymbols>& freqs) {
-    Slot& slot = SlotOf(key);
-    uint64_t seq = slot.seq.load(std::memory_order_relaxed);
-    if ((seq & 1) != 0 ||
-        !slot.seq.compare_exchange_strong(seq, seq + 1, std::memory_order_relaxed)) {
-      return;  // another writer has the slot
-    }
-    std::atomic_thread_fence(std::memory_order_release);
-    uint64_t words[kWords];
-    std::memcpy(words, freqs.data(), sizeof words);
-    slot.key.store(key, std::memory_order_relaxed);
-    for (size_t i = 0; i < kWords; ++i) slot.words[i].store(words[i], std::memory_order_relaxed);
-    slot.seq.store(seq + 2, std::memory_order_release);
-  }
-
- private:
-  static constexpr size_t kSlots = 1024;
-  static constexpr size_t kWords = kMaxSymbols * sizeof(uint16_t) / sizeof(uint64_t);
-  struct Slot {
-    std::atomic<uint64_t> seq;
-    std::atomic<uint32_t> key;
-    std::atomic<uint64_t> words[kWords];
-  };
-  static Slot& SlotOf(uint32_t key) {
-    static Slot slots[kSlots];
-    return slots[(key * 0x9E3779B1u) >> 22];  // Fibonacci hashing: the top 10 bits
-  }
-};
-
 }  // namespace
 
 bool TokenDecoder::Init(const ModelDesc& model) {
@@ -400,35 +342,6 @@ bool TokenDecoder::Init(const ModelDesc& model) {
   const int n = model.num_symbols();
   const ConfigSymbols& described = SymbolsOf(model.config);
   std::memcpy(symbols_.data(), described.symbols.data(), static_cast<size_t>(n) * sizeof(Symbol));
-  std::array<uint16_t, kMaxSymbols> freqs;
-  if (model.kind == ModelKind::kParametric) {
-    if (model.has_escape) {
-      Symbol& escape = symbols_[static_cast<size_t>(model.escape())];
-      escape = Symbol{};
-      escape.escape = 1;
-      escape.slow = 1;
-    }
-    const uint32_t key = ParametricFreqs::Key(model);
-    if (!ParametricFreqs::Get(key, &freqs)) {
-      // The levels from the three numbers (ReadModel may have left them unset), then the
-      // same checks and frequencies as any other model.
-      ModelDesc full = model;
-      ComputeParametricLevels(&full);
-      for (int s = 0; s < n; ++s) {
-        if (!(full.has_escape && s == full.escape()) &&
-            !described.reachable[static_cast<size_t>(s)] &&
-            full.levels[static_cast<size_t>(s)] != 0) {
-          return false;
-        }
-      }
-      if (!Normalize(full, &freqs)) return false;
-      ParametricFreqs::Put(key, freqs);
-    }
-    single_ = false;
-    table_.resize(kAnsTotal + 8);  // room for the vector stores' overshoot
-    FillSlots(freqs.data(), n, table_.data());
-    return true;
-  }
   for (int s = 0; s < n; ++s) {
     if (model.has_escape && s == model.escape()) {
       symbols_[static_cast<size_t>(s)] = Symbol{};
@@ -444,6 +357,7 @@ bool TokenDecoder::Init(const ModelDesc& model) {
     single_symbol_ = static_cast<uint32_t>(model.single_symbol());
     return true;
   }
+  std::array<uint16_t, kMaxSymbols> freqs;
   if (!Normalize(model, &freqs)) return false;
   table_.resize(kAnsTotal + 8);  // room for the vector stores' overshoot
   FillSlots(freqs.data(), n, table_.data());

@@ -111,10 +111,8 @@ struct FineGeometry {
 const std::array<FineGeometry, kFineTokens>& FineGeometries();
 
 void WriteModel(const ModelDesc& model, BitBuffer* out);
-// False when the bits do not describe a valid model. Decoders pass `parametric_levels`
-// false: a parametric model's levels are then left unset (TokenDecoder::Init needs only its
-// three numbers).
-bool ReadModel(BitReader* in, ModelDesc* model, bool parametric_levels = true);
+// False when the bits do not describe a valid model.
+bool ReadModel(BitReader* in, ModelDesc* model);
 // Bits WriteModel() would write.
 int ModelBits(const ModelDesc& model);
 
@@ -124,8 +122,7 @@ int ModelBits(const ModelDesc& model);
 bool Normalize(const ModelDesc& model, std::array<uint16_t, kMaxSymbols>* freqs);
 
 // Decoding side of a model: the rANS slot table and what each symbol means.
-// Thread-compatible; tables are rebuilt per chunk (their memory is reused). The frequencies
-// of parametric models, a function of their three numbers, come from a process-wide cache.
+// Thread-compatible; tables are rebuilt per chunk (their memory is reused).
 class TokenDecoder {
  public:
   bool Init(const ModelDesc& model);

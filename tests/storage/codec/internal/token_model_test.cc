@@ -4,7 +4,6 @@
 
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -172,71 +171,6 @@ TEST(TokenModelTest, ParametricModelsRoundTrip) {
       EXPECT_TRUE(dec.Init(read));
     }
   }
-}
-
-// Decoders share the frequencies of parametric models through a process-wide cache of
-// 1,024 slots. Four threads initialising decoders for thousands of models at once (slots
-// written and read concurrently, models evicting each other) must each get exactly the
-// table of its own model: the frequencies Normalize gives its levels.
-TEST(TokenModelTest, ParametricModelsDecodeTheSameFromManyThreadsAtOnce) {
-  std::vector<ModelDesc> models;
-  std::mt19937_64 rng(11);
-  while (models.size() < 3000) {
-    ModelDesc m;
-    m.kind = ModelKind::kParametric;
-    m.config = kFineConfig;
-    m.num_tokens = static_cast<uint16_t>(2 + rng() % 250);
-    m.has_escape = rng() % 2 == 0;
-    m.escape_level = m.has_escape ? static_cast<uint8_t>(1 + rng() % kMaxLevel) : 0;
-    m.shape = static_cast<uint8_t>(rng() % 2);
-    m.scale_neg = static_cast<uint8_t>(rng() % 128);
-    m.scale_pos = static_cast<uint8_t>(rng() % 128);
-    // As a decoder reads it: without levels.
-    ModelDesc full = m;
-    ComputeParametricLevels(&full);
-    std::array<uint16_t, kMaxSymbols> freqs;
-    if (!Normalize(full, &freqs)) continue;
-    models.push_back(m);
-  }
-  auto check = [&](size_t first, std::string* error) {
-    TokenDecoder dec;
-    for (int round = 0; round < 3; ++round) {
-      for (size_t k = 0; k < models.size(); ++k) {
-        const ModelDesc& m = models[(first + k * 7) % models.size()];
-        ModelDesc full = m;
-        ComputeParametricLevels(&full);
-        std::array<uint16_t, kMaxSymbols> want;
-        Normalize(full, &want);
-        if (!dec.Init(m)) {
-          *error = "Init failed";
-          return;
-        }
-        // Entry: symbol << 24 | freq << 12 | offset; symbol s holds want[s] slots in order.
-        uint32_t slot = 0;
-        for (int sym = 0; sym < m.num_symbols(); ++sym) {
-          for (uint32_t j = 0; j < want[static_cast<size_t>(sym)]; ++j, ++slot) {
-            const uint32_t e = dec.table()[slot];
-            if (e >> 24 != static_cast<uint32_t>(sym) || ((e >> 12) & 0xfff) != want[sym] ||
-                (e & 0xfff) != j) {
-              *error = "model " + std::to_string(k) + " slot " + std::to_string(slot);
-              return;
-            }
-          }
-        }
-        if (slot != kAnsTotal) {
-          *error = "model " + std::to_string(k) + " fills " + std::to_string(slot) + " slots";
-          return;
-        }
-      }
-    }
-  };
-  std::vector<std::string> errors(4);
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < errors.size(); ++t) {
-    threads.emplace_back(check, t * 101, &errors[t]);
-  }
-  for (std::thread& t : threads) t.join();
-  for (const std::string& e : errors) EXPECT_EQ(e, "");
 }
 
 }  // namespace
