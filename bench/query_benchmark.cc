@@ -2,7 +2,13 @@
 // of bench/query_compare.py over a data set shaped like bench/gen_dataset.py's (4 families x
 // 250 series x 8,640 integer samples, 24 h at 10 s, sealed chunks), step 60 s. Reports the
 // samples each query reads per second of wall time (the engine decodes and slides series on
-// every core; see query/promql.h).
+// every core; see query/promql.h). glibc's malloc is set up as the server's.
+//
+//   query_benchmark [--data_dir=DIR --start_ms=T --end_ms=T] [benchmark flags]
+//
+// With --data_dir, the queries run on an existing store instead (stopped: e.g. the one
+// `bench/query_compare.py --workdir W` leaves in W/plumbline), over [start_ms, end_ms].
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmath>
@@ -10,9 +16,12 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "common/malloc_policy.h"
 #include "query/promql.h"
 #include "storage/engine.h"
 
@@ -25,24 +34,38 @@ constexpr int kSamples = 8640;
 constexpr int64_t kInterval = 10'000;
 const int64_t kStart = (1'764'115'200'000 / storage::kDayMs) * storage::kDayMs;
 
-// The store, built once for all benchmarks (fixed seed).
+// --data_dir, --start_ms, --end_ms.
+std::string g_data_dir;
+int64_t g_start_ms = kStart;
+int64_t g_end_ms = kStart + (kSamples - 1) * kInterval;
+
+// The store, built once for all benchmarks (fixed seed), or opened from --data_dir.
 class Dataset {
  public:
   Dataset() {
-    std::string tmpl = "/tmp/plumbline_query_bench_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
     storage::EngineOptions options;
-    options.data_dir = dir_ + "/data";
+    if (g_data_dir.empty()) {
+      std::string tmpl = "/tmp/plumbline_query_bench_XXXXXX";
+      dir_ = mkdtemp(tmpl.data());
+      options.data_dir = dir_ + "/data";
+    } else {
+      options.data_dir = g_data_dir;
+    }
     options.background_maintenance = false;
     options.retention_ms = 3650 * storage::kDayMs;
-    engine_ = std::move(*storage::Engine::Open(options));
-    Load();
+    auto engine = storage::Engine::Open(options);
+    if (!engine.ok()) {
+      fprintf(stderr, "%s\n", std::string(engine.status().message()).c_str());
+      exit(1);
+    }
+    engine_ = std::move(*engine);
+    if (g_data_dir.empty()) Load();
     promql_ = std::make_unique<PromqlEngine>(engine_.get());
   }
   ~Dataset() {
     promql_.reset();
     engine_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
   const PromqlEngine& promql() const { return *promql_; }
 
@@ -106,14 +129,16 @@ const StandardQuery kQueries[] = {
     {"max by (host) (statsd_latency_ms)", kFamily},
     {"statsd_requests_total{host=\"h007\",service=\"svc1\"}", kSamples},
 };
+// Q6 on the standard data set, whose services have names.
+constexpr const char* kQ6OnDataSet = "statsd_requests_total{host=\"h007\",service=\"api\"}";
 
 // Q1..Q6 by argument 1..6.
 void BM_StandardQuery(benchmark::State& state) {
   const StandardQuery& q = kQueries[state.range(0) - 1];
   const PromqlEngine& promql = TheDataset().promql();
-  const int64_t end = kStart + (kSamples - 1) * kInterval;
+  const char* query = state.range(0) == 6 && !g_data_dir.empty() ? kQ6OnDataSet : q.query;
   for (auto _ : state) {
-    auto r = promql.Range(q.query, kStart, end, 60'000);
+    auto r = promql.Range(query, g_start_ms, g_end_ms, 60'000);
     if (!r.ok()) {
       state.SkipWithError(std::string(r.status().message()).c_str());
       return;
@@ -130,4 +155,28 @@ BENCHMARK(BM_StandardQuery)->DenseRange(1, 6)->Unit(benchmark::kMillisecond)->Us
 }  // namespace
 }  // namespace plumbline::query
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // As `plumbline serve` does (common/malloc_policy.h).
+  plumbline::ApplyMallocPolicy(plumbline::ChooseMallocPolicy(
+      static_cast<int>(std::thread::hardware_concurrency()), ::getenv));
+  // Our flags first; Google Benchmark refuses flags it does not know.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--data_dir=")) {
+      plumbline::query::g_data_dir = std::string(arg.substr(11));
+    } else if (arg.starts_with("--start_ms=")) {
+      plumbline::query::g_start_ms = std::stoll(std::string(arg.substr(11)));
+    } else if (arg.starts_with("--end_ms=")) {
+      plumbline::query::g_end_ms = std::stoll(std::string(arg.substr(9)));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
