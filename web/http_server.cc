@@ -1,6 +1,15 @@
 // The HTTP/1.1 server on Boost.Beast. The only translation unit that includes Beast.
 //
-// One Session per TCP connection, all of its work serialized on its own strand:
+// Threads: `io_threads` run the sockets (accept, read, parse, write); handlers and streaming
+// body consumers, which may block (a query waits for its turn, an import for the disk), run
+// on `threads` threads of their own, each request handed over and its answer handed back.
+// With every thread able to do everything, each step of a request woke another of dozens of
+// idle threads: 22 context switches and 0.88 ms of CPU for a one-series query on 2 cores,
+// against 7 and 0.40 ms with one socket thread and the handlers handed over.
+//
+// One Session per TCP connection, all of its work serialized on its own strand (the work
+// handed to a handler thread touches only the request, the route and the body consumer,
+// which nothing on the strand touches meanwhile):
 //
 //   WaitForRequest --first byte (idle timeout)--> ReadHeader --(read timeout)--> route
 //     buffered:  [100 Continue] ReadBody* into HttpRequest::body -> handler -> Respond
@@ -142,6 +151,8 @@ class ServerState {
 
   const HttpServerOptions& options() const { return options_; }
   const Router& router() const { return router_; }
+  // Where handlers and body consumers run (HttpServerImpl runs it on `threads` threads).
+  asio::io_context& handlers() { return handlers_; }
   const HttpMetrics& metrics() const { return *metrics_; }
   bool stopping() const { return stopping_flag_.load(std::memory_order_acquire); }
 
@@ -199,6 +210,7 @@ class ServerState {
   const HttpServerOptions options_;
   const Router& router_;
   const std::unique_ptr<HttpMetrics> metrics_;
+  asio::io_context handlers_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -434,13 +446,23 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool done = parser_->is_done();
     if (consumer_ != nullptr) {
       if (body_filled_ == kBodyBufferBytes || (done && body_filled_ > 0)) {
-        absl::Status status;
         const std::string_view piece(body_buffer_.get(), body_filled_);
         body_filled_ = 0;
-        if (!Guarded([&] { status = consumer_->Consume(piece); })) {
-          status = absl::InternalError("body consumer threw an exception");
-        }
-        if (!status.ok()) return FinishStreaming(status);
+        phase_ = Phase::kHandling;
+        return OnHandlerThread(
+            [piece](Session& self) {
+              absl::Status status;
+              if (!Guarded([&] { status = self.consumer_->Consume(piece); })) {
+                status = absl::InternalError("body consumer threw an exception");
+              }
+              return status;
+            },
+            [done](Session& self, absl::Status status) {
+              self.phase_ = Phase::kReading;
+              if (!status.ok()) return self.FinishStreaming(status);
+              if (done) return self.FinishStreaming(absl::OkStatus());
+              self.ReadBody();
+            });
       }
       if (done) return FinishStreaming(absl::OkStatus());
       return ReadBody();
@@ -451,21 +473,68 @@ class Session : public std::enable_shared_from_this<Session> {
     RunHandler();
   }
 
-  void FinishStreaming(const absl::Status& status) {
+  void FinishStreaming(absl::Status status) {
     phase_ = Phase::kHandling;
-    HttpResponse response;
-    if (!Guarded([&] { consumer_->Finish(status, response); })) response = ErrorResponse(500);
-    consumer_.reset();
-    Respond(std::move(response), parser_->is_done() ? After::kKeepAlive : After::kLinger);
+    OnHandlerThread(
+        [status = std::move(status)](Session& self) {
+          HttpResponse response;
+          if (!Guarded([&] { self.consumer_->Finish(status, response); })) {
+            response = ErrorResponse(500);
+          }
+          self.consumer_.reset();  // finished: not abandoned if the connection closes now
+          return response;
+        },
+        [](Session& self, HttpResponse response) {
+          self.Respond(std::move(response),
+                       self.parser_->is_done() ? After::kKeepAlive : After::kLinger);
+        });
   }
 
   void RunHandler() {
     phase_ = Phase::kHandling;
-    HttpResponse response;
-    if (!route_->handler || !Guarded([&] { route_->handler(request_, response); })) {
-      response = ErrorResponse(500);
-    }
-    Respond(std::move(response), After::kKeepAlive);
+    OnHandlerThread(
+        [](Session& self) {
+          HttpResponse response;
+          if (!self.route_->handler ||
+              !Guarded([&] { self.route_->handler(self.request_, response); })) {
+            response = ErrorResponse(500);
+          }
+          return response;
+        },
+        [](Session& self, HttpResponse response) {
+          self.Respond(std::move(response), After::kKeepAlive);
+        });
+  }
+
+  // Runs work(*this) on a handler thread, then then(*this, its result) back on the strand,
+  // unless the connection was closed meanwhile (then a body consumer still held is told the
+  // body is incomplete).
+  template <typename Work, typename Then>
+  void OnHandlerThread(Work work, Then then) {
+    // The io_context must not run out of work while the request is away: its threads would
+    // return (during a shutdown) before the answer comes back.
+    asio::post(state_->handlers(),
+               [self = shared_from_this(), work = std::move(work), then = std::move(then),
+                io_work = asio::make_work_guard(stream_.get_executor())]() mutable {
+                 auto result = work(*self);
+                 Session& session = *self;
+                 asio::dispatch(session.stream_.get_executor(),
+                                [self = std::move(self), then = std::move(then),
+                                 result = std::move(result)]() mutable {
+                                  if (self->phase_ == Phase::kClosed)
+                                    return self->AbandonConsumer();
+                                  then(*self, std::move(result));
+                                });
+               });
+  }
+
+  // A closed connection's body consumer, if any, learns that the body ended early.
+  void AbandonConsumer() {
+    if (consumer_ == nullptr) return;
+    HttpResponse unused;
+    const absl::Status status = absl::CancelledError("request body incomplete: connection closed");
+    Guarded([&] { consumer_->Finish(status, unused); });
+    consumer_.reset();
   }
 
   // Runs user code; false when it threw (answered 500: no exception crosses a server thread).
@@ -637,13 +706,20 @@ class HttpServerImpl final : public HttpServer {
     return absl::OkStatus();
   }
 
-  void Run(int threads) {
+  void Run(int io_threads, int handler_threads) {
     asio::dispatch(accept_strand_, [this] { Accept(); });
     absl::MutexLock lock(&join_mu_);
-    for (int i = 0; i < threads; ++i) {
+    for (int i = 0; i < io_threads; ++i) {
       threads_.emplace_back([this] {
         current_server = this;
         ioc_.run();
+        current_server = nullptr;
+      });
+    }
+    for (int i = 0; i < handler_threads; ++i) {
+      handler_threads_.emplace_back([this] {
+        current_server = this;
+        state_->handlers().run();
         current_server = nullptr;
       });
     }
@@ -669,6 +745,9 @@ class HttpServerImpl final : public HttpServer {
       if (!state_->AwaitNoSessions(kForceCloseGrace)) ioc_.stop();
     }
     for (std::thread& thread : threads_) thread.join();
+    // Handlers still running return to a stopped io_context: their sessions end with it.
+    handler_work_.reset();
+    for (std::thread& thread : handler_threads_) thread.join();
     joined_ = true;
     PL_LOG(Info) << "HTTP server stopped";
   }
@@ -740,8 +819,13 @@ class HttpServerImpl final : public HttpServer {
   bool accept_failing_ = false;  // on accept_strand_
   int port_ = 0;                 // set by Listen, before the threads start
 
+  // Keeps the handler threads running while nothing is handed to them.
+  asio::executor_work_guard<asio::io_context::executor_type> handler_work_ =
+      asio::make_work_guard(state_->handlers());
+
   absl::Mutex join_mu_;  // held for the whole of a Shutdown that waits and joins
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(join_mu_);
+  std::vector<std::thread> handler_threads_ ABSL_GUARDED_BY(join_mu_);
   bool joined_ ABSL_GUARDED_BY(join_mu_) = false;
 };
 
@@ -785,7 +869,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   if (absl::Status status = server->Listen(*endpoint, options.listen); !status.ok()) {
     return status;
   }
-  server->Run(options.threads);
+  const int io_threads =
+      options.io_threads > 0
+          ? options.io_threads
+          : std::clamp(static_cast<int>(std::thread::hardware_concurrency()) / 2, 1, 4);
+  server->Run(io_threads, options.threads);
   PL_LOG(Info) << "HTTP server listening on " << options.listen << " (port " << server->port()
                << ")";
   return server;

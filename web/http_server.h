@@ -1,8 +1,9 @@
 // The HTTP/1.1 server: one port for API, UI and /metrics. Built on Boost.Beast, which stays
 // inside http_server.cc (the slowest file to compile; nothing else includes Beast).
 //
-// Threads: `threads` Asio threads accept, read, run handlers and write. Thread-safe: Shutdown
-// may be called from any thread.
+// Threads: `io_threads` Asio threads accept, read and write; handlers (and streaming body
+// consumers) run on `threads` threads of their own, so that handlers may block. Thread-safe:
+// Shutdown may be called from any thread.
 //
 // Answers: 400 malformed request, 404 no route, 405 wrong method (with Allow), 413 body over
 // Route::max_body_bytes (buffered routes; streaming routes have no limit), 431 request line +
@@ -29,8 +30,9 @@ namespace plumbline::web {
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free port
-  int threads = 4;
-  size_t max_header_bytes = 64 << 10;  // request line + headers; larger gets 431
+  int threads = 4;                        // handler threads: requests handled at once
+  int io_threads = 0;                     // socket threads; 0: one per two cores, 1 to 4
+  size_t max_header_bytes = 64 << 10;     // request line + headers; larger gets 431
   // Timeouts; 0 or less means none.
   int64_t idle_timeout_ms = 120'000;  // keep-alive connection with no request
   // From its first byte, a request (headers and, for buffered routes, the body) must arrive

@@ -126,6 +126,7 @@ class HttpServerTest : public ::testing::Test {
     router_.Add(Buffered("/slow", {"GET"}, "slow", [this](const HttpRequest&, HttpResponse& r) {
       slow_entered_.Notify();
       slow_release_.WaitForNotificationWithTimeout(kWait);
+      slow_returned_ = true;
       r.body = "slow done\n";
     }));
     router_.Add(Buffered("/throw", {"GET"}, "throw", [](const HttpRequest&, HttpResponse&) {
@@ -196,6 +197,7 @@ class HttpServerTest : public ::testing::Test {
   StreamStats stream_stats_;
   absl::Notification slow_entered_;
   absl::Notification slow_release_;
+  std::atomic<bool> slow_returned_{false};
   std::unique_ptr<HttpServer> server_;  // last: stops before what its handlers use
   int port_ = 0;
 };
@@ -540,6 +542,27 @@ TEST_F(HttpServerTest, CountsRequestsByHandlerAndCode) {
                               "le=\"60\"}"));
   EXPECT_THAT(text, Not(HasSubstr("secret-token")));
   EXPECT_THAT(text, Not(HasSubstr("code=\"500\"")));
+}
+
+// Handlers run on threads of their own: with a single socket thread, a handler that blocks
+// (a query waiting for its turn) holds up neither other connections nor its own answer.
+TEST_F(HttpServerTest, ABlockedHandlerHoldsUpNoOtherConnectionWithOneSocketThread) {
+  HttpServerOptions options;
+  options.io_threads = 1;
+  ASSERT_NO_FATAL_FAILURE(StartServer(options));
+  RawHttpClient slow(port_);
+  ASSERT_TRUE(slow.Send(MakeRequest("GET", "/slow")));
+  ASSERT_TRUE(slow_entered_.WaitForNotificationWithTimeout(kWait));
+  for (int i = 0; i < 3; ++i) {
+    const RawResponse r = Get("/hello");
+    EXPECT_EQ(r.status, 200);
+  }
+  EXPECT_FALSE(slow_returned_) << "the other requests waited for the blocked handler";
+  slow_release_.Notify();
+  RawResponse r;
+  ASSERT_TRUE(slow.Read(&r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "slow done\n");
 }
 
 TEST_F(HttpServerTest, ShutdownFinishesInFlightRequestAndRefusesNewConnections) {
