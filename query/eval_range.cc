@@ -239,6 +239,36 @@ struct EvenGrid {
     if (t0 + (c + 1) * d <= ref) ++c;
     return static_cast<size_t>(c + 1);
   }
+
+  // CountAtOrBefore(ref), CountAtOrBefore(ref + step), ... with one division at the start and
+  // an add and a compare per step: c = floor((ref - t0) / d) and its remainder move by
+  // step = q * d + r. Use only while every ref stays within 2^61 of t0 (Walkable), where
+  // nothing overflows.
+  struct Walker {
+    int64_t c, rem, q, r, d;
+    int64_t n;
+    size_t Count() const { return static_cast<size_t>(std::clamp<int64_t>(c + 1, 0, n)); }
+    void Next() {
+      c += q;
+      rem += r;
+      if (rem >= d) {
+        rem -= d;
+        ++c;
+      }
+    }
+  };
+  bool Walkable(int64_t lowest_ref, int64_t highest_ref) const {
+    constexpr int64_t kReach = int64_t{1} << 61;  // t0 is within 2^62 of 0 (Init)
+    return lowest_ref >= t0 - kReach && highest_ref <= t0 + kReach;
+  }
+  Walker Walk(int64_t ref, int64_t step) const {
+    Walker w{(ref - t0) / d, (ref - t0) % d, step / d, step % d, d, static_cast<int64_t>(n)};
+    if (w.rem < 0) {
+      w.rem += d;
+      --w.c;
+    }
+    return w;
+  }
 };
 
 // rate and increase of a series of small integers (SmallIntegers), in columns t[0, n),
@@ -262,18 +292,37 @@ size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const doubl
   w.size = 0;
   auto flush = [&] {
     ExtrapolateCounterWindows(w, is_rate, range_seconds, values);
-    for (size_t i = 0; i < w.size; ++i) out->push_back({step_ts[i], values[i]});
+    // Written through a pointer: push_back would store the vector's end at every point.
+    const size_t old = out->size();
+    out->resize(old + w.size);
+    FPoint* dst = out->data() + old;
+    for (size_t i = 0; i < w.size; ++i) dst[i] = {step_ts[i], values[i]};
     w.size = 0;
   };
   EvenGrid grid;
   const bool even = grid.Init(t, n);
+  // On an even grid, the window ends of consecutive steps by stepping (EvenGrid::Walker).
+  const int64_t ref_step = p.at ? 0 : p.interval;
+  const int64_t first_ref = (p.at ? *p.at : p.start) - p.offset_ms;
+  const int64_t last_ref = (p.at ? *p.at : p.end) - p.offset_ms;
+  const bool walk = even && grid.Walkable(first_ref - p.range_ms, last_ref);
+  EvenGrid::Walker hi_walk{}, lo_walk{};
+  if (walk) {
+    hi_walk = grid.Walk(first_ref, ref_step);
+    lo_walk = grid.Walk(first_ref - p.range_ms, ref_step);
+  }
   size_t widest = 0;
   size_t lo = 0;
   size_t hi = 0;
   for (int64_t ts = p.start; ts <= p.end; ts += p.interval) {
     const int64_t ref = (p.at ? *p.at : ts) - p.offset_ms;
     const int64_t range_start = ref - p.range_ms;
-    if (even) {
+    if (walk) {
+      hi = hi_walk.Count();
+      lo = std::min(hi, lo_walk.Count());
+      hi_walk.Next();
+      lo_walk.Next();
+    } else if (even) {
       // The same indices as the loops below, without a mispredicted loop exit per step.
       hi = grid.CountAtOrBefore(ref);
       lo = std::min(hi, grid.CountAtOrBefore(range_start));

@@ -391,5 +391,78 @@ TEST_F(PromqlTest, WideSelectionsOverManyChunksMatchTheKernelsBitForBit) {
   }
 }
 
+// rate() and increase() of evenly spaced small integers find each window's ends by stepping
+// from the previous step's (EvalRange's EvenGrid::Walker): for sample intervals and query
+// steps that do and do not divide each other, ranges shorter and longer than both, offsets,
+// `@`, and steps before, across and after the data, every value equals the kernel's on the
+// raw window, bit for bit.
+TEST_F(PromqlTest, RateOnEvenGridsEqualsTheKernelForAnyStepRangeAndOffset) {
+  const int64_t base = 9 * storage::kDayMs + 5 * kHour + 3'000;  // 795,603 s
+  const std::vector<int64_t> intervals = {1'000, 7'000, 10'000, 15'000, 60'000};
+  std::mt19937 rng(5);
+  std::vector<std::vector<FPoint>> raw(intervals.size());
+  storage::AppendBatch batch;
+  for (size_t i = 0; i < intervals.size(); ++i) {
+    double v = 0;
+    for (int64_t t = base; t <= base + 3 * kHour; t += intervals[i]) {
+      v = rng() % 500 == 0 ? 0 : v + static_cast<double>(rng() % 40);
+      batch.Add(L({{"__name__", "c"}, {"i", std::to_string(i)}}), t, v);
+      raw[i].push_back({t, v});
+    }
+  }
+  ASSERT_TRUE(engine_->Append(batch).ok());
+  struct Case {
+    int64_t start, end, step;
+    std::string range, offset, at;
+    int64_t range_ms, offset_ms;
+  };
+  const std::vector<Case> cases = {
+      {base - kHour, base + 4 * kHour, 60'000, "5m", "", "", 5 * kMinute, 0},
+      {base - 13'000, base + 2 * kHour, 13'000, "61s", "", "", 61'000, 0},
+      {base + 1, base + kHour, 1'000, "1s", "", "", 1'000, 0},
+      {base + 500, base + 3 * kHour, 3'600'000, "2h", "", "", 2 * kHour, 0},
+      {base, base + 2 * kHour, 45'000, "5m", " offset 37s", "", 5 * kMinute, 37'000},
+      {base, base + 2 * kHour, 45'000, "5m", " offset -1m", "", 5 * kMinute, -kMinute},
+      {base, base + kHour, 60'000, "10m", "", " @ 799203", 10 * kMinute, 0},  // base + 1 h
+  };
+  for (const Case& c : cases) {
+    for (const std::string fn : {"rate", "increase"}) {
+      const std::string q = fn + "(c[" + c.range + "]" + c.offset + c.at + ")";
+      SCOPED_TRACE(q);
+      Matrix m = RangeMatrix(q, c.start, c.end, c.step);
+      size_t got_series = 0;
+      for (size_t i = 0; i < raw.size(); ++i) {
+        const Series* series = nullptr;
+        for (const Series& s : m) {
+          if (s.metric.Get("i") == std::to_string(i)) series = &s;
+        }
+        size_t k = 0;
+        for (int64_t ts = c.start; ts <= c.end; ts += c.step) {
+          const int64_t ref = (c.at.empty() ? ts : 799'203'000) - c.offset_ms;
+          std::vector<FPoint> w;
+          for (const FPoint& p : raw[i]) {
+            if (p.t > ref - c.range_ms && p.t <= ref) w.push_back(p);
+          }
+          const std::optional<double> want =
+              ExtrapolatedRate(w, ref - c.range_ms, ref, true, fn == "rate");
+          if (!want) continue;
+          ASSERT_NE(series, nullptr) << "interval " << intervals[i];
+          ASSERT_LT(k, series->floats.size()) << "interval " << intervals[i];
+          ASSERT_EQ(series->floats[k].t, ts) << "interval " << intervals[i];
+          ASSERT_EQ(std::bit_cast<uint64_t>(series->floats[k].f), std::bit_cast<uint64_t>(*want))
+              << "interval " << intervals[i] << " at " << ts << ": " << series->floats[k].f
+              << " vs " << *want;
+          ++k;
+        }
+        if (series != nullptr) {
+          EXPECT_EQ(k, series->floats.size()) << "interval " << intervals[i];
+          ++got_series;
+        }
+      }
+      EXPECT_EQ(got_series, m.size());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace plumbline::query
