@@ -271,7 +271,7 @@ __attribute__((target_clones("avx", "default"))) size_t ExtrapolateCounterWindow
     const V4 threshold = average * k1_1;
     const V4 half = average / k2;
     to_start = to_start >= threshold ? half : to_start;
-    const V4 to_zero = (result > k0) & (first >= k0) ? sampled * (first / result) : to_start;
+    const V4 to_zero = ((result > k0) & (first >= k0)) ? sampled * (first / result) : to_start;
     to_start = to_zero < to_start ? to_zero : to_start;
     to_end = to_end >= threshold ? half : to_end;
     V4 factor = (sampled + to_start + to_end) / sampled;
