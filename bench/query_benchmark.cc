@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "benchmark/benchmark.h"
 #include "common/malloc_policy.h"
 #include "query/promql.h"
@@ -165,10 +166,14 @@ int main(int argc, char** argv) {
     const std::string_view arg = argv[i];
     if (arg.starts_with("--data_dir=")) {
       plumbline::query::g_data_dir = std::string(arg.substr(11));
-    } else if (arg.starts_with("--start_ms=")) {
-      plumbline::query::g_start_ms = std::stoll(std::string(arg.substr(11)));
-    } else if (arg.starts_with("--end_ms=")) {
-      plumbline::query::g_end_ms = std::stoll(std::string(arg.substr(9)));
+    } else if (arg.starts_with("--start_ms=") || arg.starts_with("--end_ms=")) {
+      const size_t eq = arg.find('=');
+      int64_t* ms = arg.starts_with("--start_ms=") ? &plumbline::query::g_start_ms
+                                                   : &plumbline::query::g_end_ms;
+      if (!absl::SimpleAtoi(absl::string_view(arg.data() + eq + 1, arg.size() - eq - 1), ms)) {
+        fprintf(stderr, "%s: expected milliseconds since the epoch (an integer)\n", argv[i]);
+        return 1;
+      }
     } else {
       argv[kept++] = argv[i];
     }
