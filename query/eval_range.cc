@@ -94,37 +94,19 @@ struct Scratch {
   CounterWindows windows;
 };
 
-// Whether every value is an integer of at most 2^32 in magnitude (and the series short
-// enough) that any sum of them, in any order, is exact in a double. A stale marker (a NaN)
-// is not one.
-bool SmallIntegers(const double* f, size_t n) {
-  constexpr double kMaxAbs = 4294967296.0;  // 2^32: sums of up to 2^20 samples stay < 2^52
-  if (n > (size_t{1} << 20)) return false;
-  size_t i = 0;
-#if defined(__SSE2__)
-  // Two values at a time (SSE2 converts no double to int64, so a value is rounded to an
-  // integer by adding and subtracting 2^52, exact below 2^52); NaN fails the comparisons.
-  const __m128d max_abs = _mm_set1_pd(kMaxAbs);
-  const __m128d round = _mm_set1_pd(4503599627370496.0);  // 2^52
-  const __m128d sign = _mm_set1_pd(-0.0);
-  __m128d ok = _mm_cmpeq_pd(max_abs, max_abs);
-  for (; i + 2 <= n; i += 2) {
-    const __m128d a = _mm_andnot_pd(sign, _mm_loadu_pd(f + i));
-    const __m128d rounded = _mm_sub_pd(_mm_add_pd(a, round), round);
-    ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmple_pd(a, max_abs), _mm_cmpeq_pd(rounded, a)));
-  }
-  if (_mm_movemask_pd(ok) != 3) return false;
-#endif
+// Whether `v` is an integer of at most 2^32 in magnitude: any sum of up to 2^20 of them, in
+// any order, is exact in a double. A stale marker (a NaN) is not one.
+constexpr double kSmallIntegerMax = 4294967296.0;  // 2^32: sums of 2^20 samples stay < 2^52
+constexpr size_t kSmallIntegerSeriesMax = size_t{1} << 20;
+inline bool SmallInteger(double v) {
   // (A cast, not std::trunc: that is a libm call without SSE4.1.)
-  return std::all_of(f + i, f + n, [](double v) {
-    return std::fabs(v) <= kMaxAbs && v == static_cast<double>(static_cast<int64_t>(v));
-  });
+  return std::fabs(v) <= kSmallIntegerMax && v == static_cast<double>(static_cast<int64_t>(v));
 }
 
-// The same over the values of `points`.
+// Whether every value of `points` is a SmallInteger (and there are at most 2^20).
 bool SmallIntegers(const std::vector<FPoint>& points) {
-  constexpr double kMaxAbs = 4294967296.0;
-  if (points.size() > (size_t{1} << 20)) return false;
+  constexpr double kMaxAbs = kSmallIntegerMax;
+  if (points.size() > kSmallIntegerSeriesMax) return false;
   size_t i = 0;
 #if defined(__SSE2__)
   const __m128d max_abs = _mm_set1_pd(kMaxAbs);
@@ -139,9 +121,8 @@ bool SmallIntegers(const std::vector<FPoint>& points) {
   }
   if (_mm_movemask_pd(ok) != 3) return false;
 #endif
-  return std::all_of(points.begin() + static_cast<ptrdiff_t>(i), points.end(), [](const FPoint& q) {
-    return std::fabs(q.f) <= kMaxAbs && q.f == static_cast<double>(static_cast<int64_t>(q.f));
-  });
+  return std::all_of(points.begin() + static_cast<ptrdiff_t>(i), points.end(),
+                     [](const FPoint& q) { return SmallInteger(q.f); });
 }
 
 // Everything a window computation needs besides the samples.
@@ -168,19 +149,35 @@ size_t MaxOutputPoints(const Slide& p, int64_t first_t, int64_t last_t) {
 }
 
 // S(i) for i in [0, n): the sum over counter resets at samples 1..i of the value before
-// each, for values that are small integers (SmallIntegers).
-void ResetSums(const double* f, size_t n, int64_t* s) {
+// each, when every value is a SmallInteger (and n <= 2^20); false otherwise, with s[]
+// partly written. One pass both checks the values and sums: a series is read once.
+bool SmallIntegerResetSums(const double* f, size_t n, int64_t* s) {
+  if (n == 0) return true;
+  if (n > kSmallIntegerSeriesMax || !SmallInteger(f[0])) return false;
   int64_t sum = 0;
   s[0] = 0;
   size_t i = 1;
 #if defined(__SSE2__)
-  // Counters reset rarely: eight samples at a time, a block without a reset only copies the
-  // sum. (On gauges, a "reset" at every other sample, blocks take the scalar loop.)
+  // Eight samples at a time. A value is a small integer when rounding it to an integer (SSE2
+  // converts no double to int64: adding and subtracting 2^52 rounds, exact below 2^52) leaves
+  // it unchanged; NaN fails the comparisons. Counters reset rarely: a block without a reset
+  // only copies the sum. (On gauges, a "reset" at every other sample, blocks take the scalar
+  // loop.)
+  const __m128d max_abs = _mm_set1_pd(kSmallIntegerMax);
+  const __m128d round = _mm_set1_pd(4503599627370496.0);  // 2^52
+  const __m128d sign = _mm_set1_pd(-0.0);
   for (; i + 8 <= n; i += 8) {
     __m128d any = _mm_setzero_pd();
+    __m128d ok = _mm_cmpeq_pd(max_abs, max_abs);
     for (size_t k = 0; k < 8; k += 2) {
-      any = _mm_or_pd(any, _mm_cmplt_pd(_mm_loadu_pd(f + i + k), _mm_loadu_pd(f + i + k - 1)));
+      const __m128d v = _mm_loadu_pd(f + i + k);
+      any = _mm_or_pd(any, _mm_cmplt_pd(v, _mm_loadu_pd(f + i + k - 1)));
+      const __m128d a = _mm_andnot_pd(sign, v);
+      const __m128d rounded = _mm_sub_pd(_mm_add_pd(a, round), round);
+      ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmple_pd(a, max_abs), _mm_cmpeq_pd(rounded, a)));
     }
+    // Before any value of the block is converted to an integer.
+    if (_mm_movemask_pd(ok) != 3) return false;
     if (_mm_movemask_pd(any) == 0) {
       for (size_t k = 0; k < 8; ++k) s[i + k] = sum;
       continue;
@@ -192,10 +189,12 @@ void ResetSums(const double* f, size_t n, int64_t* s) {
   }
 #endif
   for (; i < n; ++i) {
+    if (!SmallInteger(f[i])) return false;
     // The value before a reset, else 0; branch-free: on gauges the comparison is a coin toss.
     sum += static_cast<int64_t>(f[i - 1]) & -static_cast<int64_t>(f[i] < f[i - 1]);
     s[i] = sum;
   }
+  return true;
 }
 
 // Timestamps t0 + i * d for i in [0, n) (the common case: a flush grid without gaps): a
@@ -271,21 +270,24 @@ struct EvenGrid {
   }
 };
 
-// rate and increase of a series of small integers (SmallIntegers), in columns t[0, n),
+// rate and increase of a series of small integers (SmallInteger), in columns t[0, n),
 // f[0, n): the window slides with a running sum of the values before counter resets,
-// S(i) (ResetSums); a window [lo, hi) adds S(hi - 1) - S(lo). Every partial sum is exact, so
-// this equals the kernel's in-order additions, and a window costs O(1). Windows are gathered
-// in blocks and extrapolated together (ExtrapolateCounterWindows).
-size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double* f, size_t n,
-                                   Scratch* scratch, std::vector<FPoint>* out) {
-  if (n == 0) return 0;
-  out->reserve(MaxOutputPoints(p, t[0], t[n - 1]));
-  const bool is_rate = p.fn == RangeFn::kRate;
-  const double range_seconds = DurationSeconds(p.range_ms);
+// S(i) (SmallIntegerResetSums); a window [lo, hi) adds S(hi - 1) - S(lo). Every partial sum
+// is exact, so this equals the kernel's in-order additions, and a window costs O(1). Windows
+// are gathered in blocks and extrapolated together (ExtrapolateCounterWindows).
+// False, with nothing appended, when the values are not all small integers (a stale marker
+// is not one); else *widest is the most samples one window held.
+bool SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double* f, size_t n,
+                                 Scratch* scratch, std::vector<FPoint>* out, size_t* widest_out) {
+  *widest_out = 0;
   std::vector<int64_t>& sums = scratch->sums;
   if (sums.size() < n) sums.resize(n);
   int64_t* s = sums.data();
-  ResetSums(f, n, s);
+  if (!SmallIntegerResetSums(f, n, s)) return false;
+  if (n == 0) return true;
+  out->reserve(MaxOutputPoints(p, t[0], t[n - 1]));
+  const bool is_rate = p.fn == RangeFn::kRate;
+  const double range_seconds = DurationSeconds(p.range_ms);
   int64_t step_ts[CounterWindows::kCapacity];
   double values[CounterWindows::kCapacity];
   CounterWindows& w = scratch->windows;
@@ -346,7 +348,8 @@ size_t SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const doubl
     if (w.size == CounterWindows::kCapacity) flush();
   }
   flush();
-  return widest;
+  *widest_out = widest;
+  return true;
 }
 
 // Slides the window over one series' samples (time order, no stale markers) and appends one
@@ -360,8 +363,11 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, Scratch* s
       SmallIntegers(points);
   if (counter && small_integers) {
     scratch->columns.Assign(points);
-    return SlideCounterOfSmallIntegers(p, scratch->columns.t.data(), scratch->columns.f.data(),
-                                       points.size(), scratch, out);
+    size_t widest = 0;
+    if (SlideCounterOfSmallIntegers(p, scratch->columns.t.data(), scratch->columns.f.data(),
+                                    points.size(), scratch, out, &widest)) {
+      return widest;
+    }
   }
   out->reserve(MaxOutputPoints(p, points.front().t, points.back().t));
   size_t widest = 0;
@@ -563,12 +569,10 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
       } else {
         ReadColumns(*set, si, &sc.columns);
         const SampleColumns& c = sc.columns;
-        if (counter && SmallIntegers(c.f.data(), c.size)) {
-          // The common case, straight from the decoded columns (no stale markers: they are
-          // NaNs).
-          held =
-              SlideCounterOfSmallIntegers(slide, c.t.data(), c.f.data(), c.size, &sc, &results[si]);
-        } else {
+        // The common case, straight from the decoded columns (when they are small integers,
+        // which rules out stale markers: they are NaNs).
+        if (!counter || !SlideCounterOfSmallIntegers(slide, c.t.data(), c.f.data(), c.size, &sc,
+                                                     &results[si], &held)) {
           sc.points.resize(c.size);
           size_t kept = 0;
           for (size_t i = 0; i < c.size; ++i) {

@@ -330,15 +330,18 @@ TEST_F(PromqlTest, WideSelectionsOverManyChunksMatchTheKernelsBitForBit) {
   // sealed chunks over a day boundary and the head: every series'
   // rate, increase, delta, avg_over_time and sum_over_time equals the kernel's value on its
   // raw window, bit for bit, whichever path (small integers, floats, stale markers) the
-  // series takes and whichever thread evaluates it.
+  // series takes and whichever thread evaluates it. Two kinds are small integers but for
+  // one sample (a fraction, or past 2^32) at a different place in each series: taken for
+  // small integers, they would be summed wrong.
   const int64_t base = 9 * storage::kDayMs + 17 * kHour;
   std::mt19937 rng(11);
-  std::vector<std::vector<FPoint>> raw(24);
+  std::vector<std::vector<FPoint>> raw(36);
   storage::AppendBatch batch;
   for (size_t i = 0; i < raw.size(); ++i) {
     double v = static_cast<double>(rng() % 1000);
+    const int64_t odd_t = base + static_cast<int64_t>(rng() % 10'800) * 10'000;  // in 30 h
     for (int64_t t = base; t <= base + 30 * kHour; t += 10'000) {
-      switch (i % 4) {
+      switch (i % 6) {
         case 0:  // counter with resets
           v = rng() % 997 == 0 ? 0 : v + static_cast<double>(rng() % 50);
           break;
@@ -351,8 +354,15 @@ TEST_F(PromqlTest, WideSelectionsOverManyChunksMatchTheKernelsBitForBit) {
         case 3:  // integers with a stale marker now and then
           v = static_cast<double>(rng() % 30);
           break;
+        case 4:  // an integer counter but for one sample with a fraction
+          v += static_cast<double>(rng() % 50) + (t == odd_t ? 0.25 : 0);
+          break;
+        case 5:  // an integer counter that passes 2^32 at one sample and resets after it
+          v = t == odd_t ? 4294967297.0
+                         : (v > 4294967296.0 ? 0 : v + static_cast<double>(rng() % 50));
+          break;
       }
-      const bool stale = i % 4 == 3 && rng() % 400 == 0;
+      const bool stale = i % 6 == 3 && rng() % 400 == 0;
       const double stored = stale ? StaleNaN() : v;
       batch.Add(L({{"__name__", "m"}, {"i", std::to_string(100 + i)}}), t, stored);
       if (!stale) raw[i].push_back({t, v});
