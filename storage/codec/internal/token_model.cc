@@ -359,7 +359,6 @@ bool TokenDecoder::Init(const ModelDesc& model) {
   }
   std::array<uint16_t, kMaxSymbols> freqs;
   if (!Normalize(model, &freqs)) return false;
-  table_.resize(kAnsTotal + 8);  // room for the vector stores' overshoot
   FillSlots(freqs.data(), n, table_.data());
   return true;
 }

@@ -122,7 +122,8 @@ int ModelBits(const ModelDesc& model);
 bool Normalize(const ModelDesc& model, std::array<uint16_t, kMaxSymbols>* freqs);
 
 // Decoding side of a model: the rANS slot table and what each symbol means.
-// Thread-compatible; tables are rebuilt per chunk (their memory is reused).
+// Thread-compatible; tables are rebuilt per chunk (their memory is reused). Both tables are
+// left unset until Init (a chunk iterator per series would otherwise clear 18 KiB for each).
 class TokenDecoder {
  public:
   bool Init(const ModelDesc& model);
@@ -152,8 +153,8 @@ class TokenDecoder {
  private:
   bool single_ = false;
   uint32_t single_symbol_ = 0;
-  std::vector<uint32_t> table_;
-  std::array<Symbol, kMaxSymbols> symbols_{};
+  std::array<uint32_t, kAnsTotal + 8> table_;  // + room for FillSlots' vector stores
+  std::array<Symbol, kMaxSymbols> symbols_;
 };
 
 // What token `token` of config `c` stands for, and log2 of the number of magnitudes it
