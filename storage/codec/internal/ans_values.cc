@@ -236,9 +236,14 @@ absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n, int ver
 
 // The hot loop: all state in locals, the bit position apart from the reader (the rare slow
 // path moves it there and back), one peek per sample for the rANS word and the extra bits
-// together. It runs out of instructions rather than latency: keep it short.
+// together. It runs out of instructions rather than latency: keep it short. So the loop
+// tests no bound per sample: it runs in blocks of samples that cannot reach the end of the
+// padded section (a fast-path sample reads at most kMaxFastBits), and a counter predictor
+// runs apart until its average has started (CounterPredictor::NextStarted).
 template <class P, int kLanes, bool kScaled, bool kRawSign>
 bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
+  // A fast-path sample: a 16-bit word and at most 40 extra bits (TokenDecoder: more is slow).
+  constexpr uint64_t kMaxFastBytes = (16 + 40 + 7) / 8;
   BitReader in = in_;
   const char* const data = in.data();
   // Byte offsets below this load 8 bytes in bounds (the section is zero-padded).
@@ -263,11 +268,12 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
     }
     ++o;
   }
-  for (; o < end; ++o) {
-    const uint64_t byte = pos >> 3;
+  // Decodes the sample at *o. kChecked: whether its word may lie past fast_bytes. Returns
+  // false after a slow-path sample, which may have read any number of bytes.
+  auto sample = [&]<bool kChecked, bool kStarted>() __attribute__((always_inline)) {
     uint64_t w;
-    if (__builtin_expect(byte < fast_bytes, 1)) {
-      w = LoadLE64(data + byte) >> (pos & 7);
+    if (!kChecked || __builtin_expect((pos >> 3) < fast_bytes, 1)) {
+      w = LoadLE64(data + (pos >> 3)) >> (pos & 7);
     } else {
       in.Seek(pos);
       w = in.Peek();
@@ -297,18 +303,42 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
         if (in.ReadBit()) {
           *o = std::bit_cast<double>(in.ReadLong(64));
           pos = in.position();
-          continue;
+          return false;
         }
         v = p.Next(UnZigZag(ReadLen64(&in)));
       } else {
         v = p.Next(ReadResidual(sym, &in));
       }
       pos = in.position();
+      *o = kScaled ? static_cast<double>(v) / scale : static_cast<double>(v);
+      return false;
+    }
+    pos += static_cast<uint64_t>(used) + sym.nbits;
+    const int64_t r = Residual<kRawSign>(sym, w & sym.mask);
+    if constexpr (kStarted) {
+      v = p.NextStarted(r);
     } else {
-      pos += static_cast<uint64_t>(used) + sym.nbits;
-      v = p.Next(Residual<kRawSign>(sym, w & sym.mask));
+      v = p.Next(r);
     }
     *o = kScaled ? static_cast<double>(v) / scale : static_cast<double>(v);
+    return true;
+  };
+  // Until the predictor's average has started, sample by sample.
+  for (; o < end && !p.Started(); ++o) sample.template operator()<true, false>();
+  while (o < end) {
+    const uint64_t byte = pos >> 3;
+    const uint64_t room = byte < fast_bytes ? (fast_bytes - byte) / kMaxFastBytes : 0;
+    if (room == 0) {  // near the end of the section
+      sample.template operator()<true, true>();
+      ++o;
+      continue;
+    }
+    double* const block_end = o + std::min<uint64_t>(room, static_cast<uint64_t>(end - o));
+    while (o < block_end) {
+      const bool fast = sample.template operator()<false, true>();
+      ++o;
+      if (!fast) break;  // the block's room is spent
+    }
   }
   in.Seek(pos);
   in_ = in;

@@ -43,25 +43,35 @@ std::vector<int64_t> Residuals(std::mt19937_64& rng, size_t n) {
 }
 
 // Next(r), the decoder's shortcut, must leave the predictor exactly as the encoder's
-// Predict() + r and Update() do, or a chunk would decode to other values.
+// Predict() + r and Update() do, or a chunk would decode to other values; and so must
+// NextStarted(r) once Started() (a second decoder switches to it as the loop does).
 template <class P>
 void ExpectNextEqualsPredictAndUpdate(const PredictorParams& params, uint64_t seed) {
   std::mt19937_64 rng(seed);
+  int started_runs = 0;
   for (int run = 0; run < 200; ++run) {
-    P encoder(params), decoder(params);
+    P encoder(params), decoder(params), fast(params);
     const int64_t first = Residuals(rng, 1)[0];
     encoder.Start(first);
     decoder.Start(first);
+    fast.Start(first);
     // Runs of one kind of residual too: small counter increments keep the average moving.
     const std::vector<int64_t> rs = Residuals(rng, 300);
+    bool started = false;
     for (size_t i = 0; i < rs.size(); ++i) {
       const int64_t want = WrapAdd(encoder.Predict(), rs[i]);
       encoder.Update(want);
       const int64_t got = decoder.Next(rs[i]);
       ASSERT_EQ(got, want) << "run " << run << " sample " << i;
       ASSERT_EQ(decoder.Predict(), encoder.Predict()) << "run " << run << " sample " << i;
+      started = started || fast.Started();
+      ASSERT_EQ(started ? fast.NextStarted(rs[i]) : fast.Next(rs[i]), want)
+          << "run " << run << " sample " << i << (started ? " (started)" : "");
+      ASSERT_EQ(fast.Predict(), encoder.Predict()) << "run " << run << " sample " << i;
     }
+    if (started) ++started_runs;
   }
+  EXPECT_GT(started_runs, 100);  // NextStarted was exercised
 }
 
 TEST(PredictorsTest, NextEqualsPredictAndUpdateForEveryShiftAndWrap) {
