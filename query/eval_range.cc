@@ -206,8 +206,9 @@ struct EvenGrid {
 
   // False when t[0, n) is not evenly spaced, spans 2^50 ms or more (where the estimate below
   // could be off by more than one), or lies beyond +-2^62 ms (where t0 + (c + 1) * d, up to
-  // two intervals past the last sample, could overflow).
-  bool Init(const int64_t* t, size_t count) {
+  // two intervals past the last sample, could overflow). t[0, known_even) are known to be
+  // evenly spaced (SampleColumns::known_even): only the rest is checked.
+  bool Init(const int64_t* t, size_t count, size_t known_even) {
     constexpr int64_t kLimit = int64_t{1} << 62;
     if (count < 2 || t[1] <= t[0] || t[0] < -kLimit || t[count - 1] > kLimit ||
         t[count - 1] - t[0] >= (int64_t{1} << 50)) {
@@ -216,8 +217,9 @@ struct EvenGrid {
     t0 = t[0];
     d = t[1] - t[0];
     uint64_t bad = 0;
-    int64_t want = t0;
-    for (size_t i = 0; i < count; ++i, want += d) {
+    const size_t from = std::min(known_even, count);
+    int64_t want = t0 + static_cast<int64_t>(from) * d;  // < 2^62 + 2^50: no overflow
+    for (size_t i = from; i < count; ++i, want += d) {
       bad |= static_cast<uint64_t>(t[i] ^ want);
     }
     if (bad != 0) return false;
@@ -278,7 +280,8 @@ struct EvenGrid {
 // False, with nothing appended, when the values are not all small integers (a stale marker
 // is not one); else *widest is the most samples one window held.
 bool SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double* f, size_t n,
-                                 Scratch* scratch, std::vector<FPoint>* out, size_t* widest_out) {
+                                 size_t known_even, Scratch* scratch, std::vector<FPoint>* out,
+                                 size_t* widest_out) {
   *widest_out = 0;
   std::vector<int64_t>& sums = scratch->sums;
   if (sums.size() < n) sums.resize(n);
@@ -302,7 +305,7 @@ bool SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double*
     w.size = 0;
   };
   EvenGrid grid;
-  const bool even = grid.Init(t, n);
+  const bool even = grid.Init(t, n, known_even);
   // On an even grid, the window ends of consecutive steps by stepping (EvenGrid::Walker).
   const int64_t ref_step = p.at ? 0 : p.interval;
   const int64_t first_ref = (p.at ? *p.at : p.start) - p.offset_ms;
@@ -365,7 +368,7 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, Scratch* s
     scratch->columns.Assign(points);
     size_t widest = 0;
     if (SlideCounterOfSmallIntegers(p, scratch->columns.t.data(), scratch->columns.f.data(),
-                                    points.size(), scratch, out, &widest)) {
+                                    points.size(), 0, scratch, out, &widest)) {
       return widest;
     }
   }
@@ -571,8 +574,8 @@ EMatrix Evaluator::EvalRangeFunction(const Call& e) {
         const SampleColumns& c = sc.columns;
         // The common case, straight from the decoded columns (when they are small integers,
         // which rules out stale markers: they are NaNs).
-        if (!counter || !SlideCounterOfSmallIntegers(slide, c.t.data(), c.f.data(), c.size, &sc,
-                                                     &results[si], &held)) {
+        if (!counter || !SlideCounterOfSmallIntegers(slide, c.t.data(), c.f.data(), c.size,
+                                                     c.known_even, &sc, &results[si], &held)) {
           sc.points.resize(c.size);
           size_t kept = 0;
           for (size_t i = 0; i < c.size; ++i) {

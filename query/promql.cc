@@ -389,6 +389,7 @@ void ReadSamples(const storage::SeriesSet& set, size_t index, bool drop_stale,
 
 void SampleColumns::Assign(const std::vector<FPoint>& points) {
   size = points.size();
+  known_even = 0;
   if (t.size() < size) {
     t.resize(size);
     f.resize(size);
@@ -415,6 +416,7 @@ void ReadColumns(const storage::SeriesSet& set, size_t index, SampleColumns* out
     n += got;
   }
   out->size = n;
+  out->known_even = std::min(n, it->KnownEvenPrefix());
   if (!it->status().ok()) {
     throw EvalError(absl::StatusCode::kInternal, std::string(it->status().message()));
   }

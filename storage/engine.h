@@ -134,6 +134,10 @@ class SeriesIterator {
   virtual double v() const = 0;
   // Decodes up to `capacity` next samples into the arrays; returns how many (0 at the end).
   virtual size_t NextBatch(int64_t* ts, double* vs, size_t capacity) = 0;
+  // How many of the samples NextBatch has returned, from the first, are known to be evenly
+  // spaced (t_0 + i * d) without reading their timestamps: the chunks they came from say
+  // so. A reader may skip checking those. Samples read with Next() count for nothing.
+  virtual size_t KnownEvenPrefix() const { return 0; }
   virtual absl::Status status() const = 0;
 };
 

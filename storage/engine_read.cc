@@ -29,6 +29,7 @@ class SeriesIteratorImpl final : public SeriesIterator {
         head_(head) {}
 
   bool Next() override {
+    even_open_ = false;  // KnownEvenPrefix() counts NextBatch's samples only
     while (true) {
       if (in_chunk_) {
         while (chunk_.Next()) {
@@ -61,6 +62,7 @@ class SeriesIteratorImpl final : public SeriesIterator {
         }
         // A batch wholly inside [mint, maxt] (most of them) is kept as it is.
         if (ts[n] >= mint_ && ts[n + got - 1] <= maxt_) {
+          NoteEvenRun(ts[n], ts[n + got - 1], got);
           n += got;
           continue;
         }
@@ -77,6 +79,7 @@ class SeriesIteratorImpl final : public SeriesIterator {
           vs[n + keep] = vs[i];
           ++keep;
         }
+        if (keep > 0) NoteEvenRun(ts[n], ts[n + keep - 1], keep);
         n += keep;
         if (past_end) {
           Finish();
@@ -91,9 +94,32 @@ class SeriesIteratorImpl final : public SeriesIterator {
 
   int64_t t() const override { return t_; }
   double v() const override { return v_; }
+  size_t KnownEvenPrefix() const override { return even_count_; }
   absl::Status status() const override { return status_; }
 
  private:
+  // Extends the known-even prefix by `count` samples just returned from chunk_, first at
+  // `first_t`, last at `last_t` (a run of consecutive samples of the chunk): while every run
+  // so far came from a regular chunk with one interval d and each run starts d after the
+  // previous one ended. The first run of another kind ends the prefix for good.
+  void NoteEvenRun(int64_t first_t, int64_t last_t, size_t count) {
+    if (!even_open_) return;
+    const int64_t d = chunk_.info().interval;
+    // (Unsigned: the difference of two far-apart timestamps would overflow.)
+    const bool continues =
+        d > 0 && (even_count_ == 0 ||
+                  (d == even_interval_ && first_t > even_last_t_ &&
+                   static_cast<uint64_t>(first_t) - static_cast<uint64_t>(even_last_t_) ==
+                       static_cast<uint64_t>(d)));
+    if (!continues) {
+      even_open_ = false;
+      return;
+    }
+    even_interval_ = d;
+    even_last_t_ = last_t;
+    even_count_ += count;
+  }
+
   bool Finish() {
     done_ = true;
     in_chunk_ = false;
@@ -178,6 +204,11 @@ class SeriesIteratorImpl final : public SeriesIterator {
   bool done_ = false;
   int64_t t_ = 0;
   double v_ = 0;
+  // KnownEvenPrefix(): its length, interval, last timestamp, and whether it can still grow.
+  size_t even_count_ = 0;
+  int64_t even_interval_ = 0;
+  int64_t even_last_t_ = 0;
+  bool even_open_ = true;
   absl::Status status_;
 };
 

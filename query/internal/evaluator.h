@@ -194,6 +194,9 @@ struct SampleColumns {
   std::vector<int64_t> t;
   std::vector<double> f;
   size_t size = 0;
+  // t[0, known_even) are evenly spaced, as the storage knew without reading them
+  // (SeriesIterator::KnownEvenPrefix).
+  size_t known_even = 0;
   void Assign(const std::vector<FPoint>& points);
 };
 // Decodes one series of a selection into `out`, stale markers included. Safe to call from

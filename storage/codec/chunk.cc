@@ -26,7 +26,7 @@ absl::StatusOr<ChunkInfo> ReadChunkInfo(std::string_view chunk) {
   Header h;
   absl::Status s = internal::ParseHeader(chunk, &h);
   if (!s.ok()) return s;
-  return ChunkInfo{h.n, h.min_t, h.max_t};
+  return ChunkInfo{h.n, h.min_t, h.max_t, internal::RegularInterval(h)};
 }
 
 namespace {

@@ -23,6 +23,9 @@ struct ChunkInfo {
   uint32_t num_samples = 0;
   int64_t min_t = 0;
   int64_t max_t = 0;
+  // d > 0 when the header says t_i = min_t + i * d (timestamp mode Regular, 2 samples or
+  // more); 0 otherwise.
+  int64_t interval = 0;
 };
 
 // Reads a chunk's header. DataLoss when the bytes are not a chunk.

@@ -68,7 +68,7 @@ absl::Status ChunkIterator::State::Init(std::string_view chunk) {
   info = ChunkInfo();
   absl::Status s = internal::ParseHeader(chunk, &h);
   if (!s.ok()) return s;
-  info = {h.n, h.min_t, h.max_t};
+  info = {h.n, h.min_t, h.max_t, internal::RegularInterval(h)};
   std::string_view rest = h.rest;
   switch (h.ts_mode) {
     case TsMode::kRegular:

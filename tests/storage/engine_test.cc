@@ -1,6 +1,7 @@
 #include "storage/engine.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 #include <thread>
@@ -447,6 +448,90 @@ TEST_F(EngineTest, BulkWriterWritesSealedChunksAfterTheHead) {
   engine.reset();
   engine = Open();
   EXPECT_EQ(ReadAll(*engine, {Eq("__name__", "imported")}, t, t + kDayMs)[s.ToString()], want);
+}
+
+// KnownEvenPrefix() tells a reader which leading samples it need not check for even spacing:
+// it must never claim a sample that is not on the grid (every claimed prefix is checked
+// against the timestamps returned), and it should claim every sample of sealed regular
+// chunks that continue one another.
+TEST_F(EngineTest, KnownEvenPrefixCoversRegularChunksThatContinueOneAnother) {
+  auto engine = Open();
+  const int64_t t0 = kT0 + kDayMs;  // a window boundary; 8 hours, across four windows
+  const int64_t end = t0 + 8 * 3600 * 1000;
+  const int64_t window = kChunkWindowMs;
+  struct Case {
+    std::string name;
+    std::function<bool(int64_t)> keep;                // which samples of the 10 s grid exist
+    std::function<int64_t(int64_t)> shift = nullptr;  // moves a sample off the grid
+    size_t want;                                      // the prefix over the whole range, in samples
+  };
+  const size_t per_window = static_cast<size_t>(window / 10'000);
+  const std::vector<Case> cases = {
+      {"regular", [](int64_t) { return true; }, nullptr, 4 * per_window},
+      // A window with no samples: its neighbours are regular but do not continue each other.
+      {"missing window", [&](int64_t t) { return t < t0 + 2 * window || t >= t0 + 3 * window; },
+       nullptr, 2 * per_window},
+      // One sample missing in the third window: that chunk is not regular.
+      {"gap", [&](int64_t t) { return t != t0 + 2 * window + 50'000; }, nullptr, 2 * per_window},
+      // The fourth window's samples 3 s late: regular, but not on the same grid.
+      {"shifted", [](int64_t) { return true; },
+       [&](int64_t t) { return t >= t0 + 3 * window ? t + 3'000 : t; }, 3 * per_window},
+  };
+  auto writer = engine->NewBulkWriter();
+  for (const Case& c : cases) {
+    const uint32_t h = writer->Intern(L({{"__name__", "even"}, {"case", c.name}}));
+    for (int64_t t = t0; t < end; t += 10'000) {
+      if (c.keep(t)) writer->Add(h, c.shift ? c.shift(t) : t, static_cast<double>(t / 1000));
+    }
+  }
+  PL_ASSERT_OK(writer->Flush());
+  // Live data after the import: whatever the open chunk's encoding, the claim stays true.
+  AppendBatch batch;
+  batch.Add(L({{"__name__", "even"}, {"case", "regular"}}), end, 1);
+  batch.Add(L({{"__name__", "even"}, {"case", "regular"}}), end + 7'000, 2);
+  MustAppend(*engine, batch);
+
+  // Ranges: everything, and one that starts and ends mid-chunk.
+  for (const auto& [mint, maxt] : std::vector<std::pair<int64_t, int64_t>>{
+           {t0, end + kDayMs}, {t0 + window / 2 + 5'000, end - window / 2}}) {
+    absl::StatusOr<std::unique_ptr<SeriesSet>> set =
+        engine->Select({Eq("__name__", "even")}, mint, maxt);
+    PL_ASSERT_OK(set);
+    ASSERT_EQ((*set)->series().size(), cases.size());
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const std::string name((*set)->series()[i].labels.Get("case"));
+      SCOPED_TRACE(name + " from " + std::to_string(mint - t0));
+      auto it = (*set)->Samples(i);
+      std::vector<int64_t> ts(20'000);
+      std::vector<double> vs(20'000);
+      size_t n = 0;
+      // Small batches: a batch ends inside a chunk as often as at its end.
+      while (size_t got = it->NextBatch(ts.data() + n, vs.data() + n, 333)) n += got;
+      PL_ASSERT_OK(it->status());
+      const size_t prefix = it->KnownEvenPrefix();
+      ASSERT_LE(prefix, n);
+      for (size_t k = 2; k < prefix; ++k) {
+        ASSERT_EQ(ts[k] - ts[k - 1], ts[1] - ts[0]) << "sample " << k << " of " << prefix;
+      }
+      if (mint == t0) {
+        const Case& c = *std::find_if(cases.begin(), cases.end(),
+                                      [&](const Case& x) { return x.name == name; });
+        EXPECT_EQ(prefix, c.want);
+      } else if (name == "regular") {
+        // Trimmed at both ends, still one grid: all of it (the live samples are past maxt).
+        EXPECT_EQ(prefix, n);
+      }
+    }
+  }
+  // Samples read with Next() are not counted.
+  absl::StatusOr<std::unique_ptr<SeriesSet>> set = engine->Select({Eq("case", "regular")}, t0, end);
+  PL_ASSERT_OK(set);
+  auto it = (*set)->Samples(0);
+  ASSERT_TRUE(it->Next());
+  int64_t ts[100];
+  double vs[100];
+  EXPECT_EQ(it->NextBatch(ts, vs, 100), 100u);
+  EXPECT_EQ(it->KnownEvenPrefix(), 0u);
 }
 
 // Select remembers which series a day's postings gave its matchers (the postings cache); a

@@ -47,4 +47,9 @@ void WriteHeader(const Header& h, std::string* out);
 // Parses the fixed header; DataLoss when it is not one. Cheap: a few varints.
 absl::Status ParseHeader(std::string_view chunk, Header* h);
 
+// The d of t_i = min_t + i * d when the header says so (ChunkInfo::interval), else 0.
+inline int64_t RegularInterval(const Header& h) {
+  return h.ts_mode == TsMode::kRegular && h.n >= 2 ? h.interval : 0;
+}
+
 }  // namespace plumbline::storage::codec::internal

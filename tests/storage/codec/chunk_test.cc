@@ -149,8 +149,16 @@ TEST(ChunkTest, ReadsInfoFromTheHeader) {
   EXPECT_EQ(info->num_samples, 720u);
   EXPECT_EQ(info->min_t, s.ts.front());
   EXPECT_EQ(info->max_t, s.ts.back());
+  EXPECT_EQ(info->interval, s.ts[1] - s.ts[0]);  // evenly spaced: the header says so
   // The header alone is enough.
   EXPECT_TRUE(ReadChunkInfo(std::string_view(chunk).substr(0, 12)).ok());
+  // No interval for one sample, nor for uneven timestamps.
+  EncodeChunk(std::vector<int64_t>{s.ts[0]}, std::vector<double>{1}, &chunk);
+  EXPECT_EQ(ReadChunkInfo(chunk)->interval, 0);
+  std::vector<int64_t> uneven = s.ts;
+  uneven[100] += 1;
+  EncodeChunk(uneven, s.vs, &chunk);
+  EXPECT_EQ(ReadChunkInfo(chunk)->interval, 0);
 }
 
 TEST(ChunkTest, RejectsNonChunks) {
