@@ -326,9 +326,12 @@ __attribute__((target_clones("avx2", "default"))) void FillSlots(const uint16_t*
     const uint32_t f = freqs[s];
     const uint32_t head = (static_cast<uint32_t>(s) << 24) | (f << 12);
     V8 v = iota + head;  // a broadcast and an add
-    for (uint32_t j = 0; j < f; j += 8) {
-      std::memcpy(out + j, &v, sizeof v);
+    // The first eight entries unconditionally: most symbols have fewer, and what a store
+    // writes past a symbol's slots the next symbol's stores (or the padding) take.
+    std::memcpy(out, &v, sizeof v);
+    for (uint32_t j = 8; j < f; j += 8) {
       v += step;
+      std::memcpy(out + j, &v, sizeof v);
     }
     out += f;
   }
