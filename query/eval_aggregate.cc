@@ -176,6 +176,26 @@ void FoldIntoTable(const EMatrix& input, const std::vector<size_t>& series_group
     for (size_t j = i; j < std::min(i + kAhead, points.size()); j += 4) {
       __builtin_prefetch(points.data() + j);
     }
+    // Points lie on steps, in time order. When the last of this block's m points is m - 1
+    // steps after the first, they are on consecutive steps (the usual case): fold them
+    // without working out each one's step.
+    const size_t stop = static_cast<size_t>(
+        std::lower_bound(points.begin() + static_cast<ptrdiff_t>(i), points.end(), t_end,
+                         [](const FPoint& p, int64_t t) { return p.t < t; }) -
+        points.begin());
+    if (stop > i &&
+        points[stop - 1].t - points[i].t == static_cast<int64_t>(stop - 1 - i) * interval) {
+      FloatState* g = row + (points[i].t - start) / interval;
+      for (; i < stop; ++i, ++g) {
+        if ((i & 3) == 0 && i + kAhead < stop) __builtin_prefetch(&points[i + kAhead]);
+        if (!g->seen) {
+          InitState(g, kOp, points[i].f, drop);
+        } else {
+          FoldStateAs<kOp>(g, points[i].f, drop);
+        }
+      }
+      continue;
+    }
     // Points sit on consecutive steps almost always: the next step's time saves a division.
     int64_t next_t = t_begin;
     size_t next_step = first_step;
