@@ -136,39 +136,68 @@ const std::array<FineGeometry, kFineTokens>& FineGeometries() {
 
 uint32_t LevelWeight(int level) { return kLevelWeights[static_cast<size_t>(level)]; }
 
+int64_t ParametricScore(int shape, int scale, uint32_t token) {
+  const FineGeometry& geo = FineGeometries()[token];
+  if (geo.width_log2 < 0) return kUnreachableScore;  // unreachable or astronomically unlikely
+  // The token's midpoint over its side's scale, z in 16.16 fixed point; -ln p = z (Laplace)
+  // or z^2 / 2 (Gaussian), in half bits; plus the token's width.
+  const uint64_t z = (geo.x2 * kInvScaleMantissa[scale & 7]) >> (scale / 8 + 1);
+  uint64_t g = z;
+  if (shape == 1) g = z >= (uint64_t{1} << 24) ? uint64_t{1} << 31 : (z * z) >> 17;
+  g = std::min<uint64_t>(g, uint64_t{1} << 31);
+  const int64_t half_bits = static_cast<int64_t>((g * kHalfBitsPerNat + (1u << 31)) >> 32);
+  return 2 * geo.width_log2 - half_bits;
+}
+
+namespace {
+
+// ParametricScore of every token a model can have, for each shape and scale (as if the
+// token's side had that scale), built on first use: 256 KiB. A model then takes each token's
+// score from its side's row instead of computing it.
+struct ParametricScores {
+  std::array<std::array<std::array<int32_t, kMaxSymbols>, kMaxScale + 1>, 2> score;
+  std::array<int32_t, kMaxSymbols> negative;  // -1 for tokens of the negative side, else 0
+};
+
+const ParametricScores& Scores() {
+  static const auto* table = [] {
+    auto* t = new ParametricScores();
+    for (uint32_t token = 0; token < kMaxSymbols; ++token) {
+      t->negative[token] = FineGeometries()[token].negative ? -1 : 0;
+      for (int shape = 0; shape < 2; ++shape) {
+        for (int scale = 0; scale <= kMaxScale; ++scale) {
+          // |score| < 2^17 (half_bits <= (2^31 * kHalfBitsPerNat + 2^31) >> 32), or unreachable
+          t->score[shape][scale][token] =
+              static_cast<int32_t>(ParametricScore(shape, scale, token));
+        }
+      }
+    }
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
 // Parametric models are defined for the fine config only (ReadModel checks).
 void ComputeParametricLevels(ModelDesc* model) {
-  const auto& geometry = FineGeometries();
-  const int k = model->num_tokens;
-  std::array<int64_t, kMaxSymbols> score;
-  int64_t best = INT64_MIN;
-  const uint64_t mant[2] = {kInvScaleMantissa[model->scale_pos & 7],
-                            kInvScaleMantissa[model->scale_neg & 7]};
-  const int shift[2] = {model->scale_pos / 8 + 1, model->scale_neg / 8 + 1};
-  for (int t = 0; t < k; ++t) {
-    const FineGeometry& geo = geometry[static_cast<size_t>(t)];
-    int64_t s;
-    if (geo.width_log2 < 0) {
-      s = INT64_MIN / 2;  // unreachable or astronomically unlikely: level 1
-    } else {
-      // The token's midpoint over its side's scale, z in 16.16 fixed point; -ln p = z
-      // (Laplace) or z^2 / 2 (Gaussian), in half bits; plus the token's width.
-      const int side = geo.negative ? 1 : 0;
-      const uint64_t z = (geo.x2 * mant[side]) >> shift[side];
-      uint64_t g = z;
-      if (model->shape == 1) g = z >= (uint64_t{1} << 24) ? uint64_t{1} << 31 : (z * z) >> 17;
-      g = std::min<uint64_t>(g, uint64_t{1} << 31);
-      const int64_t half_bits = static_cast<int64_t>((g * kHalfBitsPerNat + (1u << 31)) >> 32);
-      s = 2 * geo.width_log2 - half_bits;
-    }
-    score[static_cast<size_t>(t)] = s;
-    best = std::max(best, s);
+  const ParametricScores& table = Scores();
+  const int shape = model->shape == 1 ? 1 : 0;
+  const int32_t* pos = table.score[shape][model->scale_pos & kMaxScale].data();
+  const int32_t* neg = table.score[shape][model->scale_neg & kMaxScale].data();
+  const int32_t* negative = table.negative.data();
+  const int k = std::min<int>(model->num_tokens, kMaxSymbols);
+  std::array<int32_t, kMaxSymbols> score;
+  int32_t best = INT32_MIN;
+  for (int t = 0; t < k; ++t) {  // branch-free: vectorised
+    score[t] = (neg[t] & negative[t]) | (pos[t] & ~negative[t]);
+    best = std::max(best, score[t]);
   }
   model->levels.fill(0);
+  // best - score[t] < 2^31: best >= kUnreachableScore, scores < 2^17.
   for (int t = 0; t < k; ++t) {
-    const int64_t l = kMaxLevel - (best - score[static_cast<size_t>(t)]);
     model->levels[static_cast<size_t>(t)] =
-        static_cast<uint8_t>(std::clamp<int64_t>(l, 1, kMaxLevel));
+        static_cast<uint8_t>(std::clamp<int32_t>(kMaxLevel - (best - score[t]), 1, kMaxLevel));
   }
   if (model->has_escape) model->levels[static_cast<size_t>(k)] = model->escape_level;
 }

@@ -98,8 +98,16 @@ struct ModelDesc {
   int single_symbol() const { return has_escape ? num_tokens : num_tokens - 1; }
 };
 
-// Fills model->levels of a kParametric model from its parameters (decoder and encoder).
+// Fills model->levels of a kParametric model from its parameters (decoder and encoder):
+// each token's level is kMaxLevel less how far its ParametricScore, under its side's scale,
+// falls below the best token's, clamped to [1, kMaxLevel].
 void ComputeParametricLevels(ModelDesc* model);
+
+// How likely fine token `token` (< kMaxSymbols) is under a parametric model of `shape` whose
+// scale on the token's side is 2^(scale/8), in half bits relative to other tokens' scores;
+// kUnreachableScore for tokens no residual takes.
+inline constexpr int64_t kUnreachableScore = INT32_MIN / 2;
+int64_t ParametricScore(int shape, int scale, uint32_t token);
 
 // A fine token's geometry: twice the midpoint of the magnitudes it covers, log2 of their
 // number (-1: unreachable, or too wide to matter), and its side.

@@ -173,5 +173,52 @@ TEST(TokenModelTest, ParametricModelsRoundTrip) {
   }
 }
 
+// ComputeParametricLevels takes each token's score from a table built for every shape and
+// scale: for every model a chunk can describe (both shapes, every pair of scales, token
+// counts from 1 to 256, with and without an escape), its levels must be those the scores
+// give: kMaxLevel less the distance below the best, clamped to [1, kMaxLevel].
+TEST(TokenModelTest, ParametricLevelsFollowTheScoresForEveryModel) {
+  const auto& geometry = FineGeometries();
+  for (int shape = 0; shape < 2; ++shape) {
+    for (int neg = 0; neg <= kMaxScale; ++neg) {
+      for (int pos = 0; pos <= kMaxScale; ++pos) {
+        const int k = 1 + (neg * 31 + pos * 7 + shape) % kMaxSymbols;  // a different k each
+        ModelDesc m;
+        m.kind = ModelKind::kParametric;
+        m.config = kFineConfig;
+        m.num_tokens = static_cast<uint16_t>(k);
+        m.has_escape = k < kMaxSymbols && pos % 2 == 0;
+        m.escape_level = m.has_escape ? 3 : 0;
+        m.shape = static_cast<uint8_t>(shape);
+        m.scale_neg = static_cast<uint8_t>(neg);
+        m.scale_pos = static_cast<uint8_t>(pos);
+        ComputeParametricLevels(&m);
+        std::vector<int64_t> score(static_cast<size_t>(k));
+        int64_t best = INT64_MIN;
+        for (int t = 0; t < k; ++t) {
+          score[t] = ParametricScore(shape, geometry[t].negative ? neg : pos, t);
+          best = std::max(best, score[t]);
+        }
+        for (int t = 0; t < k; ++t) {
+          const int64_t want = std::clamp<int64_t>(kMaxLevel - (best - score[t]), 1, kMaxLevel);
+          ASSERT_EQ(m.levels[t], want) << "shape " << shape << " scales " << neg << "/" << pos
+                                       << " k " << k << " token " << t;
+        }
+        if (k < kMaxSymbols) {
+          ASSERT_EQ(m.levels[k], m.has_escape ? 3 : 0);
+        }
+        if (k + 1 < kMaxSymbols) {
+          ASSERT_EQ(m.levels[k + 1], 0);
+        }
+      }
+    }
+  }
+  // A score by hand: token 0 (residual 0) is the likeliest under any scale, and under
+  // Laplace a wider scale makes large tokens relatively likelier.
+  EXPECT_GT(ParametricScore(0, 40, 0), ParametricScore(0, 40, 100));
+  EXPECT_GT(ParametricScore(0, 100, 100) - ParametricScore(0, 100, 0),
+            ParametricScore(0, 20, 100) - ParametricScore(0, 20, 0));
+}
+
 }  // namespace
 }  // namespace plumbline::storage::codec::internal
