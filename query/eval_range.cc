@@ -291,19 +291,14 @@ bool SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double*
   out->reserve(MaxOutputPoints(p, t[0], t[n - 1]));
   const bool is_rate = p.fn == RangeFn::kRate;
   const double range_seconds = DurationSeconds(p.range_ms);
-  int64_t step_ts[CounterWindows::kCapacity];
-  double values[CounterWindows::kCapacity];
+  // Per block of steps, two passes: the first finds each window's samples [lo, hi) and keeps
+  // the windows with two or more (a rate needs two); the second gathers what their
+  // extrapolation needs. Apart, each loop keeps its few variables in registers.
+  constexpr size_t kBlock = CounterWindows::kCapacity;
+  int64_t step_ts[kBlock];
+  uint32_t win_lo[kBlock], win_hi[kBlock];  // n <= 2^20 (SmallIntegerResetSums)
+  double values[kBlock];
   CounterWindows& w = scratch->windows;
-  w.size = 0;
-  auto flush = [&] {
-    ExtrapolateCounterWindows(w, is_rate, range_seconds, values);
-    // Written through a pointer: push_back would store the vector's end at every point.
-    const size_t old = out->size();
-    out->resize(old + w.size);
-    FPoint* dst = out->data() + old;
-    for (size_t i = 0; i < w.size; ++i) dst[i] = {step_ts[i], values[i]};
-    w.size = 0;
-  };
   EvenGrid grid;
   const bool even = grid.Init(t, n, known_even);
   // On an even grid, the window ends of consecutive steps by stepping (EvenGrid::Walker).
@@ -316,41 +311,71 @@ bool SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double*
     hi_walk = grid.Walk(first_ref, ref_step);
     lo_walk = grid.Walk(first_ref - p.range_ms, ref_step);
   }
+  const int64_t start = p.start, end = p.end, interval = p.interval;
+  const int64_t offset = p.offset_ms, range = p.range_ms;
+  const bool has_at = p.at.has_value();
+  const int64_t at = has_at ? *p.at : 0;
   size_t widest = 0;
   size_t lo = 0;
   size_t hi = 0;
-  for (int64_t ts = p.start; ts <= p.end; ts += p.interval) {
-    const int64_t ref = (p.at ? *p.at : ts) - p.offset_ms;
-    const int64_t range_start = ref - p.range_ms;
+  int64_t ts = start;
+  while (ts <= end) {
+    // Pass 1. The window count m grows only for windows of two or more samples
+    // (branch-free); hi >= lo always, so an empty window leaves `widest` alone.
+    size_t m = 0;
     if (walk) {
-      hi = hi_walk.Count();
-      lo = std::min(hi, lo_walk.Count());
-      hi_walk.Next();
-      lo_walk.Next();
-    } else if (even) {
-      // The same indices as the loops below, without a mispredicted loop exit per step.
-      hi = grid.CountAtOrBefore(ref);
-      lo = std::min(hi, grid.CountAtOrBefore(range_start));
+      for (; ts <= end && m < kBlock; ts += interval) {
+        hi = hi_walk.Count();
+        lo = std::min(hi, lo_walk.Count());
+        hi_walk.Next();
+        lo_walk.Next();
+        widest = std::max(widest, hi - lo);
+        step_ts[m] = ts;
+        win_lo[m] = static_cast<uint32_t>(lo);
+        win_hi[m] = static_cast<uint32_t>(hi);
+        m += hi - lo >= 2 ? 1 : 0;
+      }
     } else {
-      while (hi < n && t[hi] <= ref) ++hi;
-      while (lo < hi && t[lo] <= range_start) ++lo;
+      for (; ts <= end && m < kBlock; ts += interval) {
+        const int64_t ref = (has_at ? at : ts) - offset;
+        const int64_t range_start = ref - range;
+        if (even) {
+          // The same indices as the loops below, without a mispredicted loop exit per step.
+          hi = grid.CountAtOrBefore(ref);
+          lo = std::min(hi, grid.CountAtOrBefore(range_start));
+        } else {
+          while (hi < n && t[hi] <= ref) ++hi;
+          while (lo < hi && t[lo] <= range_start) ++lo;
+        }
+        widest = std::max(widest, hi - lo);
+        step_ts[m] = ts;
+        win_lo[m] = static_cast<uint32_t>(lo);
+        win_hi[m] = static_cast<uint32_t>(hi);
+        m += hi - lo >= 2 ? 1 : 0;
+      }
     }
-    if (lo >= hi) continue;
-    widest = std::max(widest, hi - lo);
-    if (hi - lo < 2) continue;
-    const size_t k = w.size++;
-    step_ts[k] = ts;
-    w.to_start_ms[k] = static_cast<double>(t[lo] - range_start);
-    w.to_end_ms[k] = static_cast<double>(ref - t[hi - 1]);
-    w.sampled_ms[k] = static_cast<double>(t[hi - 1] - t[lo]);
-    w.intervals[k] = static_cast<double>(hi - lo - 1);
-    w.first_f[k] = f[lo];
-    double result = f[hi - 1] - f[lo];
-    result += static_cast<double>(s[hi - 1] - s[lo]);
-    w.result[k] = result;
-    if (w.size == CounterWindows::kCapacity) flush();
+    // Pass 2.
+    for (size_t k = 0; k < m; ++k) {
+      const int64_t ref = (has_at ? at : step_ts[k]) - offset;
+      const int64_t range_start = ref - range;
+      const size_t a = win_lo[k], b = win_hi[k] - 1;  // first and last sample
+      w.to_start_ms[k] = static_cast<double>(t[a] - range_start);
+      w.to_end_ms[k] = static_cast<double>(ref - t[b]);
+      w.sampled_ms[k] = static_cast<double>(t[b] - t[a]);
+      w.intervals[k] = static_cast<double>(b - a);
+      w.first_f[k] = f[a];
+      double result = f[b] - f[a];
+      result += static_cast<double>(s[b] - s[a]);
+      w.result[k] = result;
+    }
+    w.size = m;
+    ExtrapolateCounterWindows(w, is_rate, range_seconds, values);
+    // Written through a pointer: push_back would store the vector's end at every point.
+    const size_t old = out->size();
+    out->resize(old + m);
+    FPoint* dst = out->data() + old;
+    for (size_t k = 0; k < m; ++k) dst[k] = {step_ts[k], values[k]};
   }
-  flush();
   *widest_out = widest;
   return true;
 }
