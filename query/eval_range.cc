@@ -90,7 +90,7 @@ struct Scratch {
   std::vector<uint32_t> before;
   std::vector<double> values;
   // SlideCounterOfSmallIntegers' running sums of resets and block of windows.
-  std::vector<int64_t> sums;
+  std::vector<double> sums;
   CounterWindows windows;
 };
 
@@ -150,48 +150,58 @@ size_t MaxOutputPoints(const Slide& p, int64_t first_t, int64_t last_t) {
 
 // S(i) for i in [0, n): the sum over counter resets at samples 1..i of the value before
 // each, when every value is a SmallInteger (and n <= 2^20); false otherwise, with s[]
-// partly written. One pass both checks the values and sums: a series is read once.
-bool SmallIntegerResetSums(const double* f, size_t n, int64_t* s) {
+// partly written. One pass both checks the values and sums: a series is read once. The sums
+// are whole numbers below 2^52, so doubles hold them, and their differences, exactly.
+bool SmallIntegerResetSums(const double* f, size_t n, double* s) {
   if (n == 0) return true;
   if (n > kSmallIntegerSeriesMax || !SmallInteger(f[0])) return false;
-  int64_t sum = 0;
+  double sum = 0;
   s[0] = 0;
   size_t i = 1;
 #if defined(__SSE2__)
   // Eight samples at a time. A value is a small integer when rounding it to an integer (SSE2
   // converts no double to int64: adding and subtracting 2^52 rounds, exact below 2^52) leaves
   // it unchanged; NaN fails the comparisons. Counters reset rarely: a block without a reset
-  // only copies the sum. (On gauges, a "reset" at every other sample, blocks take the scalar
-  // loop.)
+  // only stores the sum. Gauges "reset" at every other sample: two samples at a time, the
+  // value before each reset (a compare's mask over the previous values) joins a running sum.
   const __m128d max_abs = _mm_set1_pd(kSmallIntegerMax);
   const __m128d round = _mm_set1_pd(4503599627370496.0);  // 2^52
   const __m128d sign = _mm_set1_pd(-0.0);
+  const __m128d zero = _mm_setzero_pd();
+  __m128d running = zero;  // the sum so far, in both lanes
   for (; i + 8 <= n; i += 8) {
-    __m128d any = _mm_setzero_pd();
+    __m128d any = zero;
     __m128d ok = _mm_cmpeq_pd(max_abs, max_abs);
+    __m128d resets[4];  // per pair: the value before a reset, or +0
     for (size_t k = 0; k < 8; k += 2) {
       const __m128d v = _mm_loadu_pd(f + i + k);
-      any = _mm_or_pd(any, _mm_cmplt_pd(v, _mm_loadu_pd(f + i + k - 1)));
+      const __m128d prev = _mm_loadu_pd(f + i + k - 1);
+      const __m128d reset = _mm_cmplt_pd(v, prev);
+      any = _mm_or_pd(any, reset);
+      resets[k / 2] = _mm_and_pd(reset, prev);
       const __m128d a = _mm_andnot_pd(sign, v);
       const __m128d rounded = _mm_sub_pd(_mm_add_pd(a, round), round);
       ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmple_pd(a, max_abs), _mm_cmpeq_pd(rounded, a)));
     }
-    // Before any value of the block is converted to an integer.
     if (_mm_movemask_pd(ok) != 3) return false;
     if (_mm_movemask_pd(any) == 0) {
-      for (size_t k = 0; k < 8; ++k) s[i + k] = sum;
+      for (size_t k = 0; k < 8; k += 2) _mm_storeu_pd(s + i + k, running);
       continue;
     }
-    for (size_t k = i; k < i + 8; ++k) {
-      sum += static_cast<int64_t>(f[k - 1]) & -static_cast<int64_t>(f[k] < f[k - 1]);
-      s[k] = sum;
+    for (size_t k = 0; k < 4; ++k) {
+      // [r0, r1] -> [sum + r0, sum + r0 + r1]: exact, every partial sum is a small integer.
+      const __m128d pair = _mm_add_pd(resets[k], _mm_unpacklo_pd(zero, resets[k]));
+      const __m128d sums = _mm_add_pd(running, pair);
+      _mm_storeu_pd(s + i + 2 * k, sums);
+      running = _mm_unpackhi_pd(sums, sums);
     }
   }
+  sum = _mm_cvtsd_f64(running);
 #endif
   for (; i < n; ++i) {
     if (!SmallInteger(f[i])) return false;
-    // The value before a reset, else 0; branch-free: on gauges the comparison is a coin toss.
-    sum += static_cast<int64_t>(f[i - 1]) & -static_cast<int64_t>(f[i] < f[i - 1]);
+    // The value before a reset, else 0.
+    sum += f[i] < f[i - 1] ? f[i - 1] : 0.0;
     s[i] = sum;
   }
   return true;
@@ -283,9 +293,9 @@ bool SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double*
                                  size_t known_even, Scratch* scratch, std::vector<FPoint>* out,
                                  size_t* widest_out) {
   *widest_out = 0;
-  std::vector<int64_t>& sums = scratch->sums;
+  std::vector<double>& sums = scratch->sums;
   if (sums.size() < n) sums.resize(n);
-  int64_t* s = sums.data();
+  double* s = sums.data();
   if (!SmallIntegerResetSums(f, n, s)) return false;
   if (n == 0) return true;
   out->reserve(MaxOutputPoints(p, t[0], t[n - 1]));
@@ -365,7 +375,7 @@ bool SlideCounterOfSmallIntegers(const Slide& p, const int64_t* t, const double*
       w.intervals[k] = static_cast<double>(b - a);
       w.first_f[k] = f[a];
       double result = f[b] - f[a];
-      result += static_cast<double>(s[b] - s[a]);
+      result += s[b] - s[a];  // exact: whole numbers below 2^52
       w.result[k] = result;
     }
     w.size = m;
