@@ -297,31 +297,44 @@ bool ReadModel(BitReader* in, ModelDesc* model) {
 
 bool Normalize(const ModelDesc& model, std::array<uint16_t, kMaxSymbols>* freqs) {
   const int n = model.num_symbols();
+  // A symbol's frequency depends on its level only: count the symbols of each level (in four
+  // tables, so that runs of one level do not wait on one counter), then divide once a level.
+  std::array<std::array<uint32_t, kMaxLevel + 1>, 4> counts{};
+  for (int s = 0; s < n; ++s) ++counts[s & 3][model.levels[static_cast<size_t>(s)]];
   uint32_t total = 0;
   int present = 0;
-  for (int s = 0; s < n; ++s) {
-    const int l = model.levels[static_cast<size_t>(s)];
-    if (l > 0) {
-      total += kLevelWeights[static_cast<size_t>(l)];
-      ++present;
-    }
+  std::array<uint32_t, kMaxLevel + 1> count;
+  for (int l = 1; l <= kMaxLevel; ++l) {
+    count[l] = counts[0][l] + counts[1][l] + counts[2][l] + counts[3][l];
+    total += count[l] * kLevelWeights[static_cast<size_t>(l)];
+    present += static_cast<int>(count[l]);
   }
-  freqs->fill(0);
-  if (present < 2) return false;
+  if (present < 2) {
+    freqs->fill(0);
+    return false;
+  }
   const uint64_t rcp = Reciprocal(total);
+  // weight * kAnsTotal / total, by a reciprocal (exact: NormalizeDivides in token_model_test
+  // checks every case), at least 1.
+  std::array<uint16_t, kMaxLevel + 1> level_freq{};  // level 0: absent, 0
+  uint16_t top_freq = 0;
   int32_t sum = 0;
-  int argmax = -1;
-  for (int s = 0; s < n; ++s) {
-    const int l = model.levels[static_cast<size_t>(s)];
-    if (l == 0) continue;
-    // weight * kAnsTotal / total, by a reciprocal: one division per model instead of one
-    // per symbol (exact: NormalizeDivides in token_model_test checks every case).
+  for (int l = 1; l <= kMaxLevel; ++l) {
+    if (count[l] == 0) continue;
     const uint32_t f =
         std::max<uint32_t>(1, DivideBy(kLevelWeights[static_cast<size_t>(l)] * kAnsTotal, rcp));
-    (*freqs)[static_cast<size_t>(s)] = static_cast<uint16_t>(f);
-    sum += static_cast<int32_t>(f);
-    if (argmax < 0 || f > (*freqs)[static_cast<size_t>(argmax)]) argmax = s;
+    level_freq[l] = static_cast<uint16_t>(f);
+    sum += static_cast<int32_t>(f * count[l]);
+    top_freq = std::max(top_freq, level_freq[l]);
   }
+  // The first symbol of the greatest frequency takes the rounding difference.
+  int argmax = -1;
+  for (int s = 0; s < n; ++s) {
+    const uint16_t f = level_freq[model.levels[static_cast<size_t>(s)]];
+    (*freqs)[static_cast<size_t>(s)] = f;
+    if (argmax < 0 && f == top_freq) argmax = s;
+  }
+  std::fill(freqs->begin() + n, freqs->end(), 0);
   int32_t diff = static_cast<int32_t>(kAnsTotal) - sum;
   uint16_t& top = (*freqs)[static_cast<size_t>(argmax)];
   if (top + diff >= 1) {

@@ -97,16 +97,53 @@ TEST(TokenModelTest, TokensRoundTripThroughATokenStream) {
     }
 }
 
-TEST(TokenModelTest, NormalizedFrequenciesSumToTheTotal) {
+// The frequencies as format.md defines them, symbol by symbol: weight * kAnsTotal / total
+// (at least 1); the first symbol of the greatest takes the difference to kAnsTotal, or when
+// that would leave it below 1, symbols above 1 give one back each, round robin.
+std::array<uint16_t, kMaxSymbols> DefinedFrequencies(const ModelDesc& m) {
+  std::array<uint16_t, kMaxSymbols> f{};
+  uint32_t total = 0;
+  for (int s = 0; s < m.num_symbols(); ++s) {
+    if (m.levels[s] != 0) total += LevelWeight(m.levels[s]);
+  }
+  int top = -1;
+  int32_t sum = 0;
+  for (int s = 0; s < m.num_symbols(); ++s) {
+    if (m.levels[s] == 0) continue;
+    f[s] =
+        static_cast<uint16_t>(std::max<uint32_t>(1, LevelWeight(m.levels[s]) * kAnsTotal / total));
+    sum += f[s];
+    if (top < 0 || f[s] > f[top]) top = s;
+  }
+  int32_t diff = static_cast<int32_t>(kAnsTotal) - sum;
+  if (f[top] + diff >= 1) {
+    f[top] = static_cast<uint16_t>(f[top] + diff);
+    return f;
+  }
+  while (diff < 0) {
+    for (int s = 0; s < m.num_symbols() && diff < 0; ++s) {
+      if (f[s] > 1) {
+        --f[s];
+        ++diff;
+      }
+    }
+  }
+  return f;
+}
+
+TEST(TokenModelTest, NormalizedFrequenciesAreTheDefinedOnes) {
   std::mt19937_64 rng(4);
-  for (int round = 0; round < 2000; ++round) {
+  for (int round = 0; round < 4000; ++round) {
     ModelDesc m;
     m.kind = ModelKind::kHistogram;
     m.num_tokens = static_cast<uint16_t>(2 + rng() % 254);
     int present = 0;
     for (int s = 0; s < m.num_tokens; ++s) {
+      // Alternately: any level; present or not at level 1 (many symbols raised to 1); runs of
+      // one level with a few others (ties for the greatest frequency).
       const int l = rng() % 3 == 0 ? 0 : static_cast<int>(rng() % (kMaxLevel + 1));
-      m.levels[static_cast<size_t>(s)] = static_cast<uint8_t>(round % 2 ? l : (l ? 1 : 0));
+      const int kinds[3] = {l, l ? 1 : 0, rng() % 8 == 0 ? l : 20};
+      m.levels[static_cast<size_t>(s)] = static_cast<uint8_t>(kinds[round % 3]);
       present += m.levels[static_cast<size_t>(s)] != 0;
     }
     std::array<uint16_t, kMaxSymbols> freqs;
@@ -115,6 +152,7 @@ TEST(TokenModelTest, NormalizedFrequenciesSumToTheTotal) {
       continue;
     }
     ASSERT_TRUE(Normalize(m, &freqs));
+    ASSERT_EQ(freqs, DefinedFrequencies(m)) << "round " << round;
     uint32_t sum = 0;
     for (int s = 0; s < m.num_tokens; ++s) {
       EXPECT_EQ(freqs[static_cast<size_t>(s)] != 0, m.levels[static_cast<size_t>(s)] != 0);
