@@ -240,7 +240,7 @@ absl::Status AnsValueDecoder::Init(std::string_view section, uint32_t n, int ver
 // tests no bound per sample: it runs in blocks of samples that cannot reach the end of the
 // padded section (a fast-path sample reads at most kMaxFastBits), and a counter predictor
 // runs apart until its average has started (CounterPredictor::NextStarted).
-template <class P, int kLanes, bool kScaled, bool kRawSign>
+template <class P, int kLanes, bool kScaled, bool kRawSign, int kShift>
 bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
   // A fast-path sample: a 16-bit word and at most 40 extra bits (TokenDecoder: more is slow).
   constexpr uint64_t kMaxFastBytes = (16 + 40 + 7) / 8;
@@ -316,7 +316,7 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
     pos += static_cast<uint64_t>(used) + sym.nbits;
     const int64_t r = Residual<kRawSign>(sym, w & sym.mask);
     if constexpr (kStarted) {
-      v = p.NextStarted(r);
+      v = p.template NextStarted<kShift>(r);
     } else {
       v = p.Next(r);
     }
@@ -357,6 +357,8 @@ bool AnsValueDecoder::Dispatch(P* p, double* out, size_t count) {
            : lanes == 1 ? Loop<P, 1, kScaled, true>(p, out, count)
                         : Loop<P, 2, kScaled, true>(p, out, count);
   }
+  // Two lanes and the encoder's averaging shift: nearly every sealed chunk of integers.
+  if (lanes == 2 && p->AveragingShift() == 4) return Loop<P, 2, kScaled, false, 4>(p, out, count);
   return lanes == 0   ? Loop<P, 0, kScaled, false>(p, out, count)
          : lanes == 1 ? Loop<P, 1, kScaled, false>(p, out, count)
                       : Loop<P, 2, kScaled, false>(p, out, count);

@@ -40,8 +40,9 @@ class AnsValueDecoder {
   bool Finished() const;
 
  private:
-  // kLanes: 0 for a single-symbol model, else the token stream's rANS states.
-  template <class P, int kLanes, bool kScaled, bool kRawSign>
+  // kLanes: 0 for a single-symbol model, else the token stream's rANS states. kShift: the
+  // predictor's averaging shift when it is the encoder's (4), else 0 (read at run time).
+  template <class P, int kLanes, bool kScaled, bool kRawSign, int kShift = 0>
   bool Loop(P* p, double* out, size_t count);
   template <class P, bool kScaled>
   bool Dispatch(P* p, double* out, size_t count);

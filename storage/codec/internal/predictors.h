@@ -43,7 +43,8 @@ inline int64_t MoveAvgByResidual(int64_t avg, int64_t r, int shift) {
 // Each predictor: Start(first integer), Predict(), Update(integer just coded), and for
 // decoders Next(r): the integer Predict() + r, after which the predictor is as Update() of
 // it leaves it. Samples that are not integers (exceptions) skip them. Decoders may call
-// NextStarted(r) instead of Next(r) once Started(): the same, in fewer operations.
+// NextStarted(r) instead of Next(r) once Started(): the same, in fewer operations; its
+// kShift, when not 0, must equal AveragingShift() (a constant shift saves a register).
 struct PrevPredictor {
   int64_t last = 0;
   explicit PrevPredictor(const PredictorParams&) {}
@@ -52,7 +53,11 @@ struct PrevPredictor {
   void Update(int64_t v) { last = v; }
   int64_t Next(int64_t r) { return last = WrapAdd(last, r); }
   bool Started() const { return true; }
-  int64_t NextStarted(int64_t r) { return Next(r); }
+  int AveragingShift() const { return 0; }
+  template <int kShift = 0>
+  int64_t NextStarted(int64_t r) {
+    return Next(r);
+  }
 };
 
 // A negative delta is a counter reset: it moves `last` but not the average delta, so the
@@ -84,11 +89,15 @@ struct CounterPredictor {
     return last = WrapAdd(last, d);
   }
   // Once the average has started, the shift no longer changes: a decoder's loop keeps it in
-  // a register instead of storing next_shift per sample.
+  // a register (or, as kShift, in the instructions) instead of storing next_shift per sample.
+  // The average moves by MoveAvg of the delta, equal to MoveAvgByResidual and three
+  // operations shorter: a decoder's loop runs out of instructions before latency.
   bool Started() const { return next_shift == shift; }
+  int AveragingShift() const { return shift; }
+  template <int kShift = 0>
   int64_t NextStarted(int64_t r) {
     const int64_t d = WrapAdd(RoundAvg(avg), r);
-    if (d >= 0) avg = MoveAvgByResidual(avg, r, shift);
+    if (d >= 0) avg = MoveAvg(avg, d, kShift != 0 ? kShift : shift);
     return last = WrapAdd(last, d);
   }
 };
@@ -106,7 +115,13 @@ struct LevelPredictor {
     return v;
   }
   bool Started() const { return true; }
-  int64_t NextStarted(int64_t r) { return Next(r); }
+  int AveragingShift() const { return shift; }
+  template <int kShift = 0>
+  int64_t NextStarted(int64_t r) {
+    const int64_t v = WrapAdd(RoundAvg(avg), r);
+    avg = MoveAvg(avg, v, kShift != 0 ? kShift : shift);
+    return v;
+  }
 };
 
 struct ConstPredictor {
@@ -117,7 +132,11 @@ struct ConstPredictor {
   void Update(int64_t) {}
   int64_t Next(int64_t r) const { return WrapAdd(c, r); }
   bool Started() const { return true; }
-  int64_t NextStarted(int64_t r) const { return Next(r); }
+  int AveragingShift() const { return 0; }
+  template <int kShift = 0>
+  int64_t NextStarted(int64_t r) const {
+    return Next(r);
+  }
 };
 
 }  // namespace plumbline::storage::codec::internal
