@@ -268,9 +268,12 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
     }
     ++o;
   }
-  // Decodes the sample at *o. kChecked: whether its word may lie past fast_bytes. Returns
-  // false after a slow-path sample, which may have read any number of bytes.
-  auto sample = [&]<bool kChecked, bool kStarted>() __attribute__((always_inline)) {
+  // Decodes the sample at *o. kChecked: whether its word may lie past fast_bytes. kLane: with
+  // two lanes, -1 decodes with x and swaps the lanes (x is the next token's state), 0 and 1
+  // decode with x or other and leave them (an unrolled pair). Returns false after a
+  // slow-path sample, which may have read any number of bytes.
+  auto sample = [&]<bool kChecked, bool kStarted, int kLane = -1>() __attribute__((always_inline)) {
+    uint32_t& xs = kLane == 1 ? other : x;
     uint64_t w;
     if (!kChecked || __builtin_expect((pos >> 3) < fast_bytes, 1)) {
       w = LoadLE64(data + (pos >> 3)) >> (pos & 7);
@@ -283,17 +286,17 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
     if constexpr (kLanes == 0) {
       s = single;
     } else {
-      const uint32_t e = table[x & (kAnsTotal - 1)];
-      x = ((e >> 12) & 0xfff) * (x >> kAnsBits) + (e & 0xfff);
+      const uint32_t e = table[xs & (kAnsTotal - 1)];
+      xs = ((e >> 12) & 0xfff) * (xs >> kAnsBits) + (e & 0xfff);
       // GCC 12 makes this a branch, and that measured faster than forcing masks: predicted,
       // it lets the next table lookup start before this step's multiply is done.
-      if (x < kAnsLow) {
-        x = (x << 16) | static_cast<uint32_t>(w & 0xffff);
+      if (xs < kAnsLow) {
+        xs = (xs << 16) | static_cast<uint32_t>(w & 0xffff);
         used = 16;
         w >>= 16;
       }
       s = e >> 24;
-      if constexpr (kLanes == 2) std::swap(x, other);
+      if constexpr (kLanes == 2 && kLane < 0) std::swap(x, other);
     }
     const TokenDecoder::Symbol& sym = symbols[s];
     int64_t v;
@@ -334,10 +337,23 @@ bool AnsValueDecoder::Loop(P* pred, double* out, size_t count) {
       continue;
     }
     double* const block_end = o + std::min<uint64_t>(room, static_cast<uint64_t>(end - o));
-    while (o < block_end) {
-      const bool fast = sample.template operator()<false, true>();
+    bool fast = true;  // false: the block's room is spent
+    if constexpr (kLanes == 2) {
+      // A pair at a time, one sample per lane: no swap, half the loop tests.
+      while (fast && block_end - o >= 2) {
+        fast = sample.template operator()<false, true, 0>();
+        ++o;
+        if (!fast) {
+          std::swap(x, other);  // the next token is the other lane's
+          break;
+        }
+        fast = sample.template operator()<false, true, 1>();
+        ++o;
+      }
+    }
+    while (fast && o < block_end) {
+      fast = sample.template operator()<false, true>();
       ++o;
-      if (!fast) break;  // the block's room is spent
     }
   }
   in.Seek(pos);
