@@ -9,5 +9,18 @@ if(GIT_FOUND AND EXISTS "${CMAKE_SOURCE_DIR}/.git")
   if(NOT PLUMBLINE_REVISION)
     set(PLUMBLINE_REVISION "unknown")
   endif()
+  # Configure again when HEAD moves (a commit, a checkout), so that a build tree reused across
+  # commits does not report the revision it was first configured at.
+  set(_git_dir "${CMAKE_SOURCE_DIR}/.git")
+  if(IS_DIRECTORY "${_git_dir}" AND EXISTS "${_git_dir}/HEAD")
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_git_dir}/HEAD")
+    file(READ "${_git_dir}/HEAD" _git_head)
+    if(_git_head MATCHES "^ref: ([^\n]+)")
+      if(EXISTS "${_git_dir}/${CMAKE_MATCH_1}")
+        set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+                                                "${_git_dir}/${CMAKE_MATCH_1}")
+      endif()
+    endif()
+  endif()
 endif()
 set(PLUMBLINE_VERSION "${PROJECT_VERSION}")
