@@ -90,8 +90,8 @@ struct CounterPredictor {
   }
   // Once the average has started, the shift no longer changes: a decoder's loop keeps it in
   // a register (or, as kShift, in the instructions) instead of storing next_shift per sample.
-  // The average moves by MoveAvg of the delta, equal to MoveAvgByResidual and three
-  // operations shorter: a decoder's loop runs out of instructions before latency.
+  // The average moves by MoveAvg of the delta: equal to MoveAvgByResidual, three operations
+  // fewer (and one longer on the average's chain).
   bool Started() const { return next_shift == shift; }
   int AveragingShift() const { return shift; }
   template <int kShift = 0>
