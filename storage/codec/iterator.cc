@@ -105,11 +105,12 @@ bool ChunkIterator::State::Decode(int64_t* ts, double* vs, size_t count) {
   bool ok = true;
   switch (h.ts_mode) {
     case TsMode::kRegular: {
-      // An induction rather than a product per sample: SSE2 has no 64-bit multiply.
-      int64_t t = h.min_t + static_cast<int64_t>(decoded) * h.interval;
+      // An induction rather than a product per sample: SSE2 has no 64-bit multiply. Unsigned:
+      // the step past the last sample may leave int64 (ParseHeader checks the samples fit).
+      uint64_t t = static_cast<uint64_t>(h.min_t + static_cast<int64_t>(decoded) * h.interval);
       for (size_t j = 0; j < count; ++j) {
-        ts[j] = t;
-        t += h.interval;
+        ts[j] = static_cast<int64_t>(t);
+        t += static_cast<uint64_t>(h.interval);
       }
       break;
     }

@@ -1,5 +1,6 @@
 // ChunkIterator: Next and NextBatch agree in any mix; corrupt or truncated chunks end in
 // DataLoss (or, when the damage is not detectable, in some samples), never in a crash.
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -182,6 +183,31 @@ TEST(ChunkIteratorTest, CorruptChunksNeverCrash) {
   // No checksum, but the format's redundancy (sample counts, end states, time bounds) catches
   // much of the damage.
   EXPECT_GT(detected, total / 4);
+}
+
+// Regular timestamps up to the largest int64 (regular intervals go to 2^53): the decoder's
+// induction steps one interval past the last sample, which must not overflow (the chunk
+// fuzzer found it under UBSan).
+TEST(ChunkIteratorTest, RegularTimestampsUpToTheLargestInt64) {
+  const int64_t top = std::numeric_limits<int64_t>::max();
+  for (int64_t interval : {int64_t{1}, int64_t{10'000}, int64_t{1} << 52}) {
+    std::vector<int64_t> ts;
+    std::vector<double> vs;
+    for (int64_t i = 3; i >= 0; --i) {
+      ts.push_back(top - i * interval);
+      vs.push_back(static_cast<double>(i));
+    }
+    std::string chunk;
+    EncodeChunk(ts, vs, &chunk);
+    ChunkIterator it;
+    ASSERT_TRUE(it.Init(chunk).ok());
+    EXPECT_EQ(it.info().interval, interval);
+    std::vector<int64_t> got_ts(ts.size());
+    std::vector<double> got_vs(vs.size());
+    ASSERT_EQ(it.NextBatch(got_ts.data(), got_vs.data(), ts.size()), ts.size());
+    EXPECT_EQ(got_ts, ts);
+    EXPECT_EQ(got_vs, vs);
+  }
 }
 
 TEST(ChunkIteratorTest, TrailingBytesAreDataLoss) {
