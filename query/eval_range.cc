@@ -396,10 +396,8 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, Scratch* s
                    std::vector<FPoint>* out) {
   if (points.empty()) return 0;
   const bool counter = p.fn == RangeFn::kRate || p.fn == RangeFn::kIncrease;
-  const bool small_integers =
-      (counter || p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime) &&
-      SmallIntegers(points);
-  if (counter && small_integers) {
+  if (counter) {
+    // The counter path checks the values itself (false: not small integers, nothing done).
     scratch->columns.Assign(points);
     size_t widest = 0;
     if (SlideCounterOfSmallIntegers(p, scratch->columns.t.data(), scratch->columns.f.data(),
@@ -407,6 +405,11 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, Scratch* s
       return widest;
     }
   }
+  // avg_over_time and sum_over_time of a series of small integers (counts, queue lengths):
+  // every partial sum is exact, so the kernels' compensated sums equal the exact sum and a
+  // running integer sum over the sliding window gives bit-identical results in O(1) a step.
+  const bool integral =
+      (p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime) && SmallIntegers(points);
   out->reserve(MaxOutputPoints(p, points.front().t, points.back().t));
   size_t widest = 0;
   if (counter) {
@@ -425,11 +428,6 @@ size_t SlideSeries(const Slide& p, const std::vector<FPoint>& points, Scratch* s
       scratch->before[i] = n;
     }
   }
-  // avg_over_time and sum_over_time of a series of small integers (counts, queue lengths):
-  // every partial sum is exact, so the kernels' compensated sums equal the exact sum and a
-  // running integer sum over the sliding window gives bit-identical results in O(1) a step.
-  const bool integral =
-      small_integers && (p.fn == RangeFn::kAvgOverTime || p.fn == RangeFn::kSumOverTime);
   int64_t window_sum = 0;
   size_t lo = 0;
   size_t hi = 0;
