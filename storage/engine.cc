@@ -76,6 +76,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const DbOptions& db_options
       postings_cache_(options.postings_cache_refs) {
   events_ = NewEventStore(this, clock_, options.event_retention_ms);
   write_options_.sync = options.sync_wal;
+  if (options.hold_head_log) head_log_hold_.store(0, std::memory_order_relaxed);
 }
 
 absl::StatusOr<std::shared_ptr<Db>> EngineImpl::CurrentDb() const {
@@ -114,6 +115,14 @@ absl::Status EngineImpl::LoadState() {
     next_ref_ = keys::GetFixed64BE(value.data());
   } else if (!s.ok() && !s.IsNotFound()) {
     return FromRocks(s, "read next series ref");
+  }
+  s = db_->db()->Get(
+      rocksdb::ReadOptions(), db_->meta(),
+      rocksdb::Slice(keys::kHeadLogNextSeqKey.data(), keys::kHeadLogNextSeqKey.size()), &value);
+  if (s.ok() && value.size() == 8) {
+    next_seq_ = std::max<uint64_t>(1, keys::GetFixed64BE(value.data()));
+  } else if (!s.ok() && !s.IsNotFound()) {
+    return FromRocks(s, "read head log number");
   }
   PL_RETURN_IF_ERROR(ReplayHeadLog());
   PL_RETURN_IF_ERROR(LoadMergeMarkers());
@@ -492,7 +501,9 @@ absl::StatusOr<AppendResult> EngineImpl::Append(const AppendBatch& batch) {
   }
   result.series_created = pending.created.size();
   if (pending.batch.Count() > 0 || pending.record.count() > 0) {
+    const bool recorded = pending.record.count() > 0;  // Commit finishes the record
     PL_RETURN_IF_ERROR(Commit(&pending));
+    if (recorded) result.head_seq = pending.seq;
   } else {
     next_seq_ = pending.next_seq_before;
   }
@@ -546,11 +557,50 @@ EngineStats EngineImpl::Stats() {
   EngineStats stats;
   stats.series_in_memory = by_ref_.size();
   stats.next_series_ref = next_ref_;
+  stats.next_head_seq = next_seq_;
   for (const auto& [ref, state] : by_ref_) {
     stats.head_samples += state->head.num_samples();
     stats.head_bytes += state->head.MemoryBytes();
   }
   return stats;
+}
+
+absl::Status EngineImpl::ReadHeadLog(uint64_t after_seq, const HeadLogFn& fn) {
+  PL_ASSIGN_OR_RETURN(std::shared_ptr<Db> db, CurrentDb());
+  // Labels by ref, read once per series (the log names series by ref only).
+  absl::flat_hash_map<uint64_t, std::optional<Labels>> labels_of;
+  std::unique_ptr<rocksdb::Iterator> it(db->db()->NewIterator(rocksdb::ReadOptions(), db->head()));
+  const std::string start = keys::HeadKey(after_seq + 1);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) continue;
+    const uint64_t seq = keys::GetFixed64BE(it->key().data());
+    HeadLogReader reader(std::string_view(it->value().data(), it->value().size()));
+    PL_RETURN_IF_ERROR(reader.Init());
+    uint64_t ref;
+    int64_t t;
+    double v;
+    while (reader.Next(&ref, &t, &v)) {
+      auto [found, inserted] = labels_of.try_emplace(ref);
+      if (inserted) {
+        std::string key;
+        rocksdb::Status s =
+            db->db()->Get(rocksdb::ReadOptions(), db->series(), keys::SeriesByIdKey(ref), &key);
+        if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read series");
+        if (s.ok()) {
+          PL_ASSIGN_OR_RETURN(Labels labels, Labels::Decode(key));
+          found->second = std::move(labels);
+        }
+      }
+      // A series gone by retention meanwhile has nothing left to name it by.
+      if (found->second.has_value()) fn(seq, *found->second, t, v);
+    }
+    PL_RETURN_IF_ERROR(reader.status());
+  }
+  return FromRocks(it->status(), "read head log");
+}
+
+void EngineImpl::HoldHeadLog(uint64_t seq) {
+  if (options_.hold_head_log) head_log_hold_.store(seq, std::memory_order_relaxed);
 }
 
 }  // namespace plumbline::storage

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -70,6 +71,10 @@ struct EngineOptions {
   size_t postings_cache_refs = 512 << 10;
   // Runs retention and head maintenance in a background thread (every minute).
   bool background_maintenance = true;
+  // Keeps every head-log record until HoldHeadLog() names the first one still needed (a
+  // reader that replays them, remote write, sets this so that none is truncated before it
+  // has caught up).
+  bool hold_head_log = false;
   rocksdb::Env* env = nullptr;  // tests only: fault injection
 };
 
@@ -116,6 +121,9 @@ struct AppendResult {
   uint64_t series_created = 0;
   // For each Add(labels, ...) entry in order: its series ref (0 when refused).
   std::vector<SeriesRef> refs;
+  // The head-log record holding the appended samples (0 when none was written). Records
+  // are numbered in the order they were written, increasing across restarts.
+  uint64_t head_seq = 0;
   uint64_t refused() const { return out_of_order + too_old + unknown_ref; }
 };
 
@@ -179,6 +187,7 @@ struct EngineStats {
   uint64_t head_samples = 0;
   uint64_t head_bytes = 0;
   uint64_t next_series_ref = 0;
+  uint64_t next_head_seq = 0;  // the number the next head-log record gets; 0: no head log
 };
 
 class Engine {
@@ -223,6 +232,21 @@ class Engine {
   virtual absl::Status CompactAll() = 0;
 
   virtual EngineStats Stats() = 0;
+
+  // The head log: every Append's samples as one numbered record, kept until their chunks
+  // are sealed (and, with EngineOptions::hold_head_log, until released by HoldHeadLog).
+  // Calls fn for each sample of every record numbered after `after_seq`, in order. Engines
+  // without a head log call nothing.
+  using HeadLogFn = std::function<void(uint64_t seq, const Labels& labels, int64_t t, double v)>;
+  virtual absl::Status ReadHeadLog(uint64_t after_seq, const HeadLogFn& fn) {
+    (void)after_seq;
+    (void)fn;
+    return absl::OkStatus();
+  }
+  // Records numbered `seq` and later survive maintenance's truncation (a no-op without a
+  // head log, or without EngineOptions::hold_head_log).
+  virtual void HoldHeadLog(uint64_t seq) { (void)seq; }
+
   // RocksDB figures (sst bytes, pending compaction, block cache) for /metrics at scrape time.
   virtual std::shared_ptr<prometheus::Collectable> RocksDbCollector() = 0;
 };

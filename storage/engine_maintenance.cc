@@ -130,8 +130,18 @@ absl::Status EngineImpl::MaintainLocked() {
       evict.push_back(ref);
     }
   }
-  rocksdb::Status s = db_->db()->DeleteRange(rocksdb::WriteOptions(), db_->head(), keys::HeadKey(0),
-                                             keys::HeadKey(keep_from));
+  // A reader that has not replayed them yet (remote write) holds the newer records.
+  keep_from = std::min(keep_from, head_log_hold_.load(std::memory_order_relaxed));
+  // The next number is kept with the truncation, so that a restart finding no record numbers
+  // the next one above every record ever written.
+  rocksdb::WriteBatch truncate;
+  truncate.DeleteRange(db_->head(), keys::HeadKey(0), keys::HeadKey(keep_from));
+  std::string next_seq;
+  keys::PutFixed64BE(&next_seq, next_seq_);
+  truncate.Put(db_->meta(),
+               rocksdb::Slice(keys::kHeadLogNextSeqKey.data(), keys::kHeadLogNextSeqKey.size()),
+               next_seq);
+  rocksdb::Status s = db_->db()->Write(write_options_, &truncate);
   if (!s.ok()) return FromRocks(s, "truncate head log");
   for (uint64_t ref : evict) {
     auto it = by_ref_.find(ref);

@@ -92,6 +92,8 @@ class EngineImpl final : public Engine {
   std::unique_ptr<BulkWriter> NewBulkWriter() override;
   EventStore* events() override { return events_.get(); }
   EngineStats Stats() override;
+  absl::Status ReadHeadLog(uint64_t after_seq, const HeadLogFn& fn) override;
+  void HoldHeadLog(uint64_t seq) override;
   std::shared_ptr<prometheus::Collectable> RocksDbCollector() override;
 
   // The open database, shared with readers so it outlives their snapshots. Unavailable while
@@ -187,6 +189,8 @@ class EngineImpl final : public Engine {
   absl::flat_hash_map<uint64_t, SeriesStatePtr> by_ref_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ref_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  // Maintenance keeps head-log records numbered from here on (EngineOptions::hold_head_log).
+  std::atomic<uint64_t> head_log_hold_{UINT64_MAX};
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;  // RocksDB may need Resume()
   int64_t last_maintenance_ms_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<MergeJob> merge_queue_ ABSL_GUARDED_BY(mu_);

@@ -59,6 +59,9 @@ std::string HeadKey(uint64_t seq);
 
 // Marks a series' 2-hour window as holding chunk parts to merge (meta column family).
 inline constexpr std::string_view kMergeMarkerPrefix = "mp/";
+// Meta: the number of the next head-log record (fixed64 BE), written with each truncation, so
+// that numbering continues upwards after a restart that finds the head log empty.
+inline constexpr std::string_view kHeadLogNextSeqKey = "head_log_next_seq";
 std::string MergeMarkerKey(uint64_t ref, int64_t window);
 // False when `key` is not a well-formed marker.
 bool ParseMergeMarkerKey(std::string_view key, uint64_t* ref, int64_t* window);

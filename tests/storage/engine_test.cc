@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -31,11 +32,12 @@ class EngineTest : public ::testing::Test {
  protected:
   EngineTest() : clock_(kT0 + 3 * kDayMs) {}
 
-  std::unique_ptr<Engine> Open() {
+  std::unique_ptr<Engine> Open(bool hold_head_log = false) {
     EngineOptions options;
     options.data_dir = dir_.Sub("data");
     options.clock = &clock_;
     options.background_maintenance = false;
+    options.hold_head_log = hold_head_log;
     options.retention_ms = 15 * kDayMs;
     absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
     EXPECT_TRUE(engine.ok()) << engine.status();
@@ -241,6 +243,57 @@ TEST_F(EngineTest, MaintenanceSealsIdleChunksAndTruncatesTheHeadLog) {
   AppendBatch batch;
   batch.Add(s, t + 5, 1);
   EXPECT_EQ(MustAppend(*engine, batch).out_of_order, 1u);
+}
+
+// What ReadHeadLog reports, one string per sample: "seq labels t v".
+std::vector<std::string> HeadLog(Engine& engine, uint64_t after_seq) {
+  std::vector<std::string> out;
+  absl::Status s =
+      engine.ReadHeadLog(after_seq, [&](uint64_t seq, const Labels& labels, int64_t t, double v) {
+        out.push_back(StrCat(seq, " ", labels.ToString(), " ", t, " ", v));
+      });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+TEST_F(EngineTest, HeadLogRecordsAreHeldForTheirReaderAndNumberedUpwardsAcrossRestarts) {
+  auto engine = Open(/*hold_head_log=*/true);
+  const Labels s = L({{"__name__", "m"}, {"host", "a"}});
+  const int64_t t = kT0 + 2 * kDayMs;
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 3; ++i) {
+    AppendBatch batch;
+    batch.Add(s, t + i * 10'000, i);
+    seqs.push_back(MustAppend(*engine, batch).head_seq);
+  }
+  ASSERT_GT(seqs[0], 0u);
+  EXPECT_EQ(seqs[1], seqs[0] + 1);
+  EXPECT_EQ(seqs[2], seqs[0] + 2);
+  EXPECT_EQ(engine->Stats().next_head_seq, seqs[2] + 1);
+  // A reader that has queued the first record holds the others through maintenance, which
+  // seals the chunk they belong to.
+  engine->HoldHeadLog(seqs[1]);
+  clock_.SetMs(t + 3 * 3600 * 1000);
+  PL_ASSERT_OK(engine->Maintain());
+  EXPECT_EQ(engine->Stats().head_samples, 0u);
+  EXPECT_THAT(HeadLog(*engine, seqs[0]),
+              ElementsAre(StrCat(seqs[1], " ", s.ToString(), " ", t + 10'000, " 1"),
+                          StrCat(seqs[2], " ", s.ToString(), " ", t + 20'000, " 2")));
+  // Released, they are truncated; numbering goes on above them after a restart that finds
+  // the log empty.
+  engine->HoldHeadLog(seqs[2] + 1);
+  PL_ASSERT_OK(engine->Maintain());
+  EXPECT_THAT(HeadLog(*engine, 0), ElementsAre());
+  engine.reset();
+  engine = Open(/*hold_head_log=*/true);
+  EXPECT_EQ(engine->Stats().next_head_seq, seqs[2] + 1);
+  AppendBatch batch;
+  batch.Add(s, t + 4 * 3600 * 1000, 7);
+  EXPECT_EQ(MustAppend(*engine, batch).head_seq, seqs[2] + 1);
+  // A refused sample writes no record.
+  AppendBatch old;
+  old.Add(s, t, 1);
+  EXPECT_EQ(MustAppend(*engine, old).head_seq, 0u);
 }
 
 // Keys of the chunks column family, read with RocksDB itself once the engine is closed.
