@@ -89,6 +89,10 @@ absl::Status WriteQueue::Load() {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice key = it->key();
     const rocksdb::Slice value = it->value();
+    if (key.empty() && value.size() == 8) {
+      source_seq_ = GetBE(std::string_view(value.data(), value.size()), 0, 8);
+      continue;
+    }
     if (key.size() != kKeySize || value.size() < kValueHeader) {
       return absl::DataLossError(StrCat("remote-write queue: malformed entry in ", options_.dir,
                                         " (key of ", key.size(), " bytes)"));
@@ -161,10 +165,15 @@ absl::StatusOr<WriteQueue::Totals> WriteQueue::RemoveOtherUrls(absl::Span<const 
   return removed;
 }
 
-absl::Status WriteQueue::Push(absl::Span<const Item> items) {
-  if (items.empty()) return absl::OkStatus();
+absl::Status WriteQueue::Push(absl::Span<const Item> items, std::optional<uint64_t> source_seq) {
+  if (items.empty() && !source_seq.has_value()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
   rocksdb::WriteBatch batch;
+  if (source_seq.has_value()) {
+    std::string position;
+    PutBE(&position, *source_seq, 8);
+    batch.Put(rocksdb::Slice(), position);
+  }
   // Sequence numbers are taken only once the write succeeded.
   absl::flat_hash_map<StreamId, uint64_t> next;
   std::string value;
@@ -180,6 +189,7 @@ absl::Status WriteQueue::Push(absl::Span<const Item> items) {
     batch.Put(Key(item.stream, it->second++), value);
   }
   PL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write"));
+  if (source_seq.has_value()) source_seq_ = source_seq;
   for (const Item& item : items) {
     Stream& stream = streams_[item.stream];
     const auto bytes = static_cast<uint32_t>(kKeySize + kValueHeader + item.body.size());
@@ -266,6 +276,11 @@ absl::Status WriteQueue::Pop(StreamId stream, uint64_t seq) {
   totals_.entries -= 1;
   totals_.samples -= m.samples;
   return absl::OkStatus();
+}
+
+std::optional<uint64_t> WriteQueue::source_seq() const {
+  absl::MutexLock lock(&mu_);
+  return source_seq_;
 }
 
 WriteQueue::Totals WriteQueue::totals() const {

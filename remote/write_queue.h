@@ -9,6 +9,12 @@
 //
 // Sequence numbers grow per stream and are restored at open, so a key's position is its age.
 // Every Push is one atomic WriteBatch through the WAL (survives kill -9, not power loss).
+// A Push may also record how far into its source it has got (remote write: the store's
+// head-log record whose samples it holds), under the empty key, which sorts before every
+// entry and lies in no URL's range:
+//
+//   key   "" (empty)
+//   value source sequence number (8 bytes BE)
 // The queue is bounded in bytes (keys + values): when a Push leaves it over the bound, the
 // oldest entries of the largest streams are deleted until it fits, and reported to
 // `on_dropped`. Entries are read by exact key (never by scanning over deleted ones), so
@@ -92,9 +98,14 @@ class WriteQueue {
   // the totals removed.
   absl::StatusOr<Totals> RemoveOtherUrls(absl::Span<const uint64_t> keep);
 
-  // Appends each item at the tail of its stream, all in one atomic write; then enforces the
-  // bound. On error nothing was added.
-  absl::Status Push(absl::Span<const Item> items);
+  // Appends each item at the tail of its stream, all in one atomic write (with `source_seq`,
+  // when given, as the new source position); then enforces the bound. On error nothing was
+  // added.
+  absl::Status Push(absl::Span<const Item> items,
+                    std::optional<uint64_t> source_seq = std::nullopt);
+  // The source position the last Push recorded (before this process too); nullopt if none
+  // ever did.
+  std::optional<uint64_t> source_seq() const;
   // The oldest entry of `stream`, nullopt when it is empty.
   absl::StatusOr<std::optional<QueueEntry>> Front(StreamId stream);
   // Removes entry `seq` of `stream` if it is still the oldest (it may have been dropped
@@ -127,6 +138,7 @@ class WriteQueue {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<StreamId, Stream> streams_ ABSL_GUARDED_BY(mu_);
   Totals totals_ ABSL_GUARDED_BY(mu_);
+  std::optional<uint64_t> source_seq_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace plumbline::remote

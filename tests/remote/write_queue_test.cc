@@ -1,5 +1,6 @@
 // The durable queue against a real RocksDB in a temp dir: order, independence of streams,
-// restart, the byte bound (oldest dropped first, counted) and forgetting removed URLs.
+// restart, the byte bound (oldest dropped first, counted), forgetting removed URLs and the
+// source position.
 #include "remote/write_queue.h"
 
 #include <string>
@@ -133,6 +134,26 @@ TEST(WriteQueueTest, RemovesTheStreamsOfUrlsNoLongerConfigured) {
   queue = OpenQueue(dir.path());
   EXPECT_EQ(queue->Streams(), (std::vector<StreamId>{{1, 0}}));
   EXPECT_EQ(queue->url_totals(1).samples, 1u);
+}
+
+TEST(WriteQueueTest, TheSourcePositionIsWrittenWithItsEntriesAndSurvivesReopening) {
+  TempDir dir;
+  auto queue = OpenQueue(dir.path());
+  EXPECT_EQ(queue->source_seq(), std::nullopt);
+  const StreamId a{UINT64_MAX, 0}, b{0, 0};  // the first and last URL ranges
+  PL_ASSERT_OK(queue->Push({}, 5));          // a position alone
+  EXPECT_EQ(queue->source_seq(), 5u);
+  PL_ASSERT_OK(queue->Push({{a, 1, "a1"}, {b, 1, "b1"}}, 6));
+  PL_ASSERT_OK(queue->Push({{a, 1, "a2"}}));  // without: unchanged
+  EXPECT_EQ(queue->totals().entries, 3u);
+  // Forgetting every URL keeps the position.
+  PL_ASSERT_OK(queue->RemoveOtherUrls({}));
+  EXPECT_EQ(queue->totals().entries, 0u);
+  queue.reset();
+  queue = OpenQueue(dir.path());
+  EXPECT_EQ(queue->source_seq(), 6u);
+  EXPECT_EQ(queue->totals().entries, 0u);
+  EXPECT_EQ(queue->Streams(), std::vector<StreamId>{});
 }
 
 TEST(WriteQueueTest, ASecondProcessCannotOpenTheSameQueue) {
