@@ -185,6 +185,8 @@ int RunServe(const ServeConfig& config) {
   engine_options.retention_ms = config.retention_ms;
   engine_options.event_retention_ms = config.events_retention_ms;
   engine_options.registry = registry.get();
+  // Remote write replays the head-log records it has not queued yet (ForwardingEngine).
+  engine_options.hold_head_log = !config.remote_write_urls.empty();
   // `storage: none` (agent mode): nothing is stored but the remote-write queue.
   absl::StatusOr<std::unique_ptr<storage::Engine>> engine =
       config.storage == "none" ? remote::NewNullEngine() : storage::Engine::Open(engine_options);
@@ -209,8 +211,14 @@ int RunServe(const ServeConfig& config) {
       (*http)->Shutdown(kShutdownDeadlineMs);
       return 1;
     }
-    *engine = std::make_unique<remote::ForwardingEngine>(std::move(*engine), *std::move(sender),
-                                                         config.storage == "none");
+    auto forwarding = std::make_unique<remote::ForwardingEngine>(
+        std::move(*engine), *std::move(sender), config.storage == "none");
+    if (absl::Status s = forwarding->Recover(); !s.ok()) {
+      PL_LOG(Error) << "cannot start remote write: " << s.message();
+      (*http)->Shutdown(kShutdownDeadlineMs);
+      return 1;
+    }
+    *engine = std::move(forwarding);
     PL_LOG(Info) << "remote write to " << config.remote_write_urls.size() << " URLs, "
                  << config.remote_write_shards << " shards each"
                  << (config.storage == "none" ? " (agent mode: storage none)" : "");

@@ -1,8 +1,11 @@
 #include "remote/forwarding_engine.h"
 
+#include <deque>
 #include <utility>
+#include <vector>
 
 #include "common/log.h"
+#include "common/status_macros.h"
 
 namespace plumbline::remote {
 
@@ -45,12 +48,48 @@ absl::StatusOr<storage::AppendResult> ForwardingEngine::Append(const storage::Ap
     samples.push_back(SeriesSample{&it->second, t, v});
   });
   if (unknown > 0) sender_->CountDropped(unknown, "unknown_ref");
-  if (absl::Status queued = Forward(samples); !queued.ok()) return queued;
+  const std::optional<uint64_t> head_seq =
+      result->head_seq != 0 ? std::optional<uint64_t>(result->head_seq) : std::nullopt;
+  if (absl::Status queued = Forward(samples, head_seq); !queued.ok()) return queued;
+  // Queued (or given up and counted): the store may truncate the record.
+  if (head_seq.has_value()) inner_->HoldHeadLog(*head_seq + 1);
   return result;
 }
 
-absl::Status ForwardingEngine::Forward(absl::Span<const SeriesSample> samples) {
-  absl::Status queued = sender_->Enqueue(samples);
+absl::Status ForwardingEngine::Recover() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t next = inner_->Stats().next_head_seq;
+  if (next == 0) return absl::OkStatus();  // no head log: the queue is the only copy
+  const std::optional<uint64_t> queued = sender_->queued_head_seq();
+  if (!queued.has_value() || *queued >= next) {
+    // Remote write is new to this store (or the store is younger than the queue): what it
+    // holds already is not sent; from here on every record is.
+    PL_RETURN_IF_ERROR(sender_->Enqueue({}, next - 1));
+    inner_->HoldHeadLog(next);
+    return absl::OkStatus();
+  }
+  std::deque<storage::Labels> labels;  // stable addresses for the samples
+  std::vector<SeriesSample> samples;
+  uint64_t last = *queued;
+  PL_RETURN_IF_ERROR(inner_->ReadHeadLog(
+      *queued, [&](uint64_t seq, const storage::Labels& series, int64_t t, double v) {
+        if (labels.empty() || !(labels.back() == series)) labels.push_back(series);
+        samples.push_back(SeriesSample{&labels.back(), t, v});
+        last = seq;
+      }));
+  if (last != *queued) {
+    PL_LOG(Info) << "remote write: queueing " << samples.size()
+                 << " samples stored but not queued before the last stop (head-log records "
+                 << *queued + 1 << " to " << last << ")";
+    PL_RETURN_IF_ERROR(sender_->Enqueue(samples, last));
+  }
+  inner_->HoldHeadLog(last + 1);
+  return absl::OkStatus();
+}
+
+absl::Status ForwardingEngine::Forward(absl::Span<const SeriesSample> samples,
+                                       std::optional<uint64_t> head_seq) {
+  absl::Status queued = sender_->Enqueue(samples, head_seq);
   if (queued.ok() || fail_when_not_queued_) return queued;
   sender_->CountDropped(samples.size(), "queue_error");
   PL_LOG(Warn) << "remote write: " << samples.size()

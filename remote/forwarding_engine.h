@@ -9,12 +9,21 @@
 // them again at its next flush; otherwise the samples are stored locally and counted as
 // dropped for the remote (reason "queue_error").
 //
+// A kill between the inner Append and the queue write would leave samples stored but never
+// sent. So each queue write also records the inner store's head-log record it holds
+// (atomically, WriteQueue's source position), the store keeps the records after it
+// (EngineOptions::hold_head_log, released by HoldHeadLog as the queue advances), and Recover,
+// at start, queues the samples of every record after the recorded one. Bulk writers (imports)
+// do not go through the head log: a kill between their Flush and its queue write still loses
+// that flush for the remote.
+//
 // Thread-safe. Appends are serialised (as in the inner engine), so the queue holds samples
 // in the order the store received them. Memory: one label set per series ever appended by
 // labels (the ref -> labels map), like the flusher's own.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +40,12 @@ class ForwardingEngine final : public storage::Engine {
   ForwardingEngine(std::unique_ptr<storage::Engine> inner, std::unique_ptr<Sender> sender,
                    bool fail_when_not_queued);
   ~ForwardingEngine() override;
+
+  // Queues what the inner store holds in its head log after the record the queue last
+  // recorded: samples stored but not queued when the previous process died. On the first
+  // run over a store (nothing recorded yet) it queues nothing and records where the log is.
+  // Call once, before the first Append.
+  absl::Status Recover();
 
   absl::StatusOr<storage::AppendResult> Append(const storage::AppendBatch& batch) override;
 
@@ -68,7 +83,9 @@ class ForwardingEngine final : public storage::Engine {
  private:
   class Writer;
   // Queues what a bulk writer stored (after the inner Flush succeeded).
-  absl::Status Forward(absl::Span<const SeriesSample> samples);
+  absl::Status Forward(absl::Span<const SeriesSample> samples,
+                       std::optional<uint64_t> head_seq = std::nullopt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::unique_ptr<storage::Engine> inner_;
   const std::unique_ptr<Sender> sender_;

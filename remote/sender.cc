@@ -287,8 +287,9 @@ void Sender::Stop() {
   }
 }
 
-absl::Status Sender::Enqueue(absl::Span<const SeriesSample> samples) {
-  if (samples.empty()) return absl::OkStatus();
+absl::Status Sender::Enqueue(absl::Span<const SeriesSample> samples,
+                             std::optional<uint64_t> head_seq) {
+  if (samples.empty() && !head_seq.has_value()) return absl::OkStatus();
   const auto shard_count = static_cast<uint32_t>(options_.shards);
   std::vector<RequestBuilder> builders(shard_count,
                                        RequestBuilder(options_.max_samples_per_request));
@@ -307,7 +308,7 @@ absl::Status Sender::Enqueue(absl::Span<const SeriesSample> samples) {
       }
     }
   }
-  const absl::Status pushed = queue_->Push(items);
+  const absl::Status pushed = queue_->Push(items, head_seq);
   for (const auto& url : urls_) UpdateQueueGauges(*url);
   if (!pushed.ok()) return pushed;
   absl::MutexLock lock(&wake_mu_);
@@ -315,6 +316,8 @@ absl::Status Sender::Enqueue(absl::Span<const SeriesSample> samples) {
   wake_cv_.SignalAll();
   return absl::OkStatus();
 }
+
+std::optional<uint64_t> Sender::queued_head_seq() const { return queue_->source_seq(); }
 
 void Sender::CountDropped(uint64_t samples, std::string_view reason) {
   for (const auto& url : urls_) {

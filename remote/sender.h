@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -88,9 +89,13 @@ class Sender {
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
 
-  // Queues `samples` (in order) for every URL, in one atomic write. An error means nothing
-  // was queued.
-  absl::Status Enqueue(absl::Span<const SeriesSample> samples);
+  // Queues `samples` (in order) for every URL, in one atomic write, together with
+  // `head_seq` (when given: the store's head-log record they came from; see
+  // ForwardingEngine::Recover). An error means nothing was queued.
+  absl::Status Enqueue(absl::Span<const SeriesSample> samples,
+                       std::optional<uint64_t> head_seq = std::nullopt);
+  // The head-log record the last Enqueue with one named (before this process too).
+  std::optional<uint64_t> queued_head_seq() const;
   // Counts samples that could not be queued, for every URL.
   void CountDropped(uint64_t samples, std::string_view reason);
   // Ends the shard threads (bounded); what is queued stays queued. Idempotent.

@@ -4,6 +4,7 @@
 #include "remote/forwarding_engine.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -112,6 +113,57 @@ TEST(ForwardingEngineTest, WithTheRocksDbEngineStoresAndForwards) {
   int n = 0;
   while (it->Next()) ++n;
   EXPECT_EQ(n, 3);
+}
+
+// The process dies between storing a flush and queueing it (simulated by appending to the
+// store alone, as the dead process did): the next start queues it, once, before what it
+// appends itself. What was stored before remote write was configured is not sent.
+TEST(ForwardingEngineTest, SamplesStoredButNotQueuedWhenTheProcessDiedAreQueuedAtTheNextStart) {
+  TempDir dir;
+  TestReceiver receiver;
+  storage::EngineOptions options;
+  options.data_dir = dir.Sub("data");
+  options.background_maintenance = false;
+  options.hold_head_log = true;
+  const storage::Labels hits = *storage::Labels::FromPairs({{"__name__", "hits"}, {"host", "a"}});
+  auto append = [&](storage::Engine* engine, int64_t t, double v) {
+    storage::AppendBatch batch;
+    batch.Add(hits, t, v);
+    PL_ASSERT_OK(engine->Append(batch));
+  };
+  // One process: with remote write it recovers, then appends `forwarded` (when set) and
+  // waits until the receiver holds that many samples; with `killed` set, the store alone
+  // takes it, as before a kill.
+  auto run = [&](bool remote_write, std::optional<int> forwarded, std::optional<int> killed) {
+    absl::StatusOr<std::unique_ptr<storage::Engine>> inner = storage::Engine::Open(options);
+    PL_ASSERT_OK(inner);
+    if (!remote_write) {
+      if (killed) append(inner->get(), kT0 + *killed * 1000, *killed + 1);
+      return;
+    }
+    ForwardingEngine engine(*std::move(inner), StartSender(dir.Sub("queue"), receiver.url()),
+                            false);
+    PL_ASSERT_OK(engine.Recover());
+    if (forwarded) {
+      append(&engine, kT0 + *forwarded * 1000, *forwarded + 1);
+      ASSERT_TRUE(WaitForSamples(receiver, *forwarded + 1));
+    }
+  };
+  run(false, std::nullopt, -2);           // stored before remote write was configured
+  run(true, std::nullopt, std::nullopt);  // the first run with it stops before any flush
+  run(false, std::nullopt, 0);            // the next is killed after storing its first
+  run(true, 1, std::nullopt);
+  run(false, std::nullopt, 2);  // killed again
+  run(true, 3, std::nullopt);
+  // Anything else queued would have been sent before the last sample.
+  const auto accepted = receiver.accepted();
+  ASSERT_EQ(accepted.size(), 1u);
+  const auto& got = accepted.begin()->second;
+  ASSERT_EQ(got.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(got[i].t, kT0 + i * 1000);
+    EXPECT_EQ(got[i].v, 1 + i);
+  }
 }
 
 }  // namespace
