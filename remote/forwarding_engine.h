@@ -14,8 +14,9 @@
 // (atomically, WriteQueue's source position), the store keeps the records after it
 // (EngineOptions::hold_head_log, released by HoldHeadLog as the queue advances), and Recover,
 // at start, queues the samples of every record after the recorded one. Bulk writers (imports)
-// do not go through the head log: a kill between their Flush and its queue write still loses
-// that flush for the remote.
+// do not go through the head log; a kill between their Flush and its queue write leaves the
+// importing client without an answer, and its retry forwards every sample again (the writer
+// forwards what it was given, the store's duplicates included).
 //
 // Thread-safe. Appends are serialised (as in the inner engine), so the queue holds samples
 // in the order the store received them. Memory: one label set per series ever appended by

@@ -166,5 +166,29 @@ TEST(ForwardingEngineTest, SamplesStoredButNotQueuedWhenTheProcessDiedAreQueuedA
   }
 }
 
+// An import retried after a kill (whose client got no answer) is forwarded again in full,
+// though the store already holds it: what the remote missed in the kill's gap is sent.
+TEST(ForwardingEngineTest, ABulkWriterForwardsWhatItIsGivenEvenWhatTheStoreHolds) {
+  TempDir dir;
+  TestReceiver receiver;
+  storage::EngineOptions options;
+  options.data_dir = dir.Sub("data");
+  options.background_maintenance = false;
+  absl::StatusOr<std::unique_ptr<storage::Engine>> inner = storage::Engine::Open(options);
+  PL_ASSERT_OK(inner);
+  ForwardingEngine engine(*std::move(inner), StartSender(dir.Sub("queue"), receiver.url()), false);
+  const storage::Labels hits = *storage::Labels::FromPairs({{"__name__", "hits"}});
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::unique_ptr<storage::BulkWriter> writer = engine.NewBulkWriter();
+    const uint32_t series = writer->Intern(hits);
+    writer->Add(series, kT0, 1);
+    writer->Add(series, kT0 + 1000, 2);
+    absl::StatusOr<storage::AppendResult> result = writer->Flush();
+    PL_ASSERT_OK(result);
+    EXPECT_EQ(result->appended, attempt == 0 ? 2u : 0u);
+  }
+  ASSERT_TRUE(WaitForSamples(receiver, 4));
+}
+
 }  // namespace
 }  // namespace plumbline::remote
